@@ -1,0 +1,47 @@
+"""Models of the fund app: the ledger core, API tokens and the access log."""
+
+from django.conf import settings
+from django.db import models
+
+
+class ApiToken(models.Model):
+    """A bearer token for the staff API; only its SHA-256 digest is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(
+        max_length=12, help_text="First characters of the token, to tell tokens apart."
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"API token {self.prefix}… (#{self.pk})"
+
+
+class AccessLog(models.Model):
+    """Who viewed or exported which sensitive record, and when. Rows are never edited."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "viewed"
+        EXPORT = "export", "exported"
+        DOWNLOAD = "download", "downloaded"
+        DECRYPT = "decrypt", "decrypted"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    # A model label and primary key or pseudonymous reference: never the sensitive value itself.
+    object_type = models.CharField(max_length=100)
+    object_ref = models.CharField(max_length=100)
+    detail = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["object_type", "object_ref"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type} {self.object_ref} at {self.at:%Y-%m-%d %H:%M}"

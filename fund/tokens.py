@@ -1,0 +1,49 @@
+"""API tokens: issued once, stored as a SHA-256 digest, revocable."""
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from fund.models import ApiToken
+
+TOKEN_PREFIX = "dfk_"  # noqa: S105  (a public marker, not a secret)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_api_token(*, user: AbstractBaseUser, name: str = "") -> tuple[ApiToken, str]:
+    """Create a token for the user and return it with its plaintext, which is never stored."""
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=plaintext[:10], digest=_digest(plaintext)
+    )
+    return token, plaintext
+
+
+def revoke_api_token(*, token: ApiToken) -> None:
+    """Revoke a token; later requests with it get 401."""
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def user_for_token(plaintext: str) -> AbstractBaseUser | None:
+    """Return the active user a live token belongs to, or None."""
+    if not plaintext.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=_digest(plaintext), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    # One write a minute per token at most, so a busy client does not turn reads into writes.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

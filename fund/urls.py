@@ -1,0 +1,21 @@
+"""URL wiring: the one place that knows every app, by dotted string only."""
+
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+from fund import views
+from fund.api import api
+
+# Django admin signs in through allauth, so the second factor applies there too.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+admin.site.site_header = "Defense Fund administration"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("f/<slug:slug>/", views.fund_page, name="fund_page"),
+    path("staff/", views.dashboard, name="dashboard"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]

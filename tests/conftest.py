@@ -1,0 +1,87 @@
+"""Personas and shared fixtures: permission tests read like stories."""
+
+import pyotp
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
+
+from fund.roles import Role
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache: start every test with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def make_staff(django_user_model, username: str, *roles: Role, mfa: bool = True, perms=()):
+    user = django_user_model.objects.create_user(
+        username=username, email=f"{username}@example.org", password=PASSWORD
+    )
+    for role in roles:
+        user.groups.add(Group.objects.get(name=role.value))
+    if Role.ADMIN in roles:
+        user.is_staff = user.is_superuser = True
+        user.save()
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    if mfa:
+        enrol_totp(user)
+    return user
+
+
+def enrol_totp(user) -> str:
+    """Give the user a TOTP authenticator and return its secret."""
+    secret = pyotp.random_base32()
+    TOTP.activate(user, secret)
+    assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    return secret
+
+
+@pytest.fixture
+def treasurer(django_user_model):
+    return make_staff(django_user_model, "tess", Role.TREASURER)
+
+
+@pytest.fixture
+def other_treasurer(django_user_model):
+    return make_staff(django_user_model, "omar", Role.TREASURER)
+
+
+@pytest.fixture
+def coordinator(django_user_model):
+    return make_staff(django_user_model, "cora", Role.COORDINATOR)
+
+
+@pytest.fixture
+def other_coordinator(django_user_model):
+    return make_staff(django_user_model, "cole", Role.COORDINATOR)
+
+
+@pytest.fixture
+def legal_director(django_user_model):
+    return make_staff(django_user_model, "lena", Role.COORDINATOR, perms=["cases.view_all_cases"])
+
+
+@pytest.fixture
+def auditor(django_user_model):
+    return make_staff(django_user_model, "aldo", Role.AUDITOR)
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    return make_staff(django_user_model, "ada", Role.ADMIN)
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    return make_staff(django_user_model, "otto")
