@@ -1,6 +1,8 @@
 """Models of the fund app: the ledger core, API tokens and the access log."""
 
+import pghistory
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 
 
@@ -45,3 +47,24 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type} {self.object_ref} at {self.at:%Y-%m-%d %H:%M}"
+
+
+# Change history of staff accounts and roles (PostgreSQL triggers; the SQLite demo keeps none).
+UserEvent = pghistory.create_event_model(
+    User,
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    exclude=["password", "last_login"],
+    model_name="UserEvent",
+    app_label="fund",
+    abstract=False,
+)
+UserGroupEvent = pghistory.create_event_model(
+    User.groups.through,
+    pghistory.InsertEvent(),
+    pghistory.DeleteEvent(),
+    model_name="UserGroupEvent",
+    app_label="fund",
+    abstract=False,
+)
