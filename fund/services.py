@@ -1,0 +1,589 @@
+"""Every write to the ledger: funds and their chart, transactions, reversals, periods, commitments.
+
+Only this module creates Transaction and Posting rows. On PostgreSQL one posting is one call of the
+`fund_post()` database function (one round trip under the fund's lock); the database also enforces
+the invariants on every other path. On SQLite (the demo) the same steps run here in Python.
+"""
+
+import calendar
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from fund.errors import (
+    AlreadyReversed,
+    FundError,
+    IdempotencyConflict,
+    InsufficientFunds,
+    InvalidTransaction,
+    PeriodClosed,
+    PeriodError,
+    UnbalancedTransaction,
+)
+from fund.models import (
+    Account,
+    AccountMonth,
+    Commitment,
+    Fund,
+    LedgerHead,
+    Period,
+    PeriodChange,
+    Posting,
+    SupportedCase,
+    Transaction,
+)
+
+Kind = Transaction.Kind
+Role = Account.Role
+
+# The per-fund chart of accounts (ARCHITECTURE.md §5): code, role, kind, may it go below zero?
+CHART: list[tuple[str, Account.Role, Account.Kind, bool]] = [
+    ("1000", Role.STRIPE_CLEARING, Account.Kind.ASSET, False),
+    ("1010", Role.BANK, Account.Kind.ASSET, True),
+    ("1020", Role.UNDEPOSITED, Account.Kind.ASSET, True),
+    ("1100", Role.BOND_DEPOSITS, Account.Kind.ASSET, True),
+    ("3000", Role.NET_ASSETS, Account.Kind.NET_ASSETS, False),
+    ("4000", Role.CONTRIBUTIONS, Account.Kind.REVENUE, False),
+    ("4100", Role.REFUNDS, Account.Kind.CONTRA_REVENUE, False),
+    ("4110", Role.DISPUTES, Account.Kind.CONTRA_REVENUE, False),
+    ("4200", Role.INTEREST, Account.Kind.REVENUE, False),
+    ("5000", Role.ATTORNEY_FEES, Account.Kind.EXPENSE, False),
+    ("5010", Role.FILING_FEES, Account.Kind.EXPENSE, False),
+    ("5020", Role.FAMILY_SUPPORT, Account.Kind.EXPENSE, False),
+    ("5090", Role.OTHER_PROGRAM, Account.Kind.EXPENSE, False),
+    ("5100", Role.PROCESSING_FEES, Account.Kind.EXPENSE, False),
+    ("5200", Role.BOND_FORFEITURE, Account.Kind.EXPENSE, False),
+]
+
+GIFT_KINDS = frozenset({Kind.GIFT_ONLINE, Kind.GIFT_OFFLINE})
+# Payments that help a worker's case: they count the case as supported.
+CASE_KINDS = frozenset({Kind.DISBURSEMENT, Kind.BOND_POSTED})
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+MAX_ATTEMPTS = 4
+FUND_POST_SQL = "SELECT * FROM fund_post(" + ", ".join(["%s"] * 17) + ")"  # noqa: S608
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One side of a transaction: an account of the fund and a signed amount (debit +)."""
+
+    account: Account
+    amount_cents: int
+
+
+def create_fund(
+    *,
+    name: str,
+    slug: str,
+    goal_cents: int,
+    currency: str = "USD",
+    restricted: bool = False,
+    tax_status: str = Fund.TaxStatus.LABOR,
+    public_summary: str = "",
+) -> Fund:
+    """Create a fund with its ledger head and its chart of accounts."""
+    if goal_cents < 0:
+        raise InvalidTransaction("The goal cannot be negative.")
+    with transaction.atomic():
+        fund = Fund.objects.create(
+            name=name,
+            slug=slug,
+            goal_cents=goal_cents,
+            currency=currency.upper(),
+            restricted=restricted,
+            tax_status=tax_status,
+            public_summary=public_summary,
+        )
+        LedgerHead.objects.create(fund=fund)
+        Account.objects.bulk_create(
+            Account(fund=fund, code=code, name=role.label, kind=kind, role=role, no_overdraft=floor)
+            for code, role, kind, floor in CHART
+        )
+    return fund
+
+
+def content_digest(
+    *,
+    fund_id: int,
+    effective_date: date,
+    kind: str,
+    memo: str,
+    reason: str,
+    source_ref: str,
+    case_ref: str,
+    idempotency_key: str,
+    recorded_by_id: int | None,
+    reverses_id: int | None,
+    recorded_at: datetime,
+    legs: Sequence[tuple[int, int]],
+) -> str:
+    """Return the SHA-256 of a transaction's canonical serialisation (what the chain covers)."""
+    document = {
+        "v": 1,
+        "fund": fund_id,
+        "date": effective_date.isoformat(),
+        "kind": str(kind),
+        "memo": memo,
+        "reason": reason,
+        "source_ref": source_ref,
+        "case_ref": case_ref,
+        "key": idempotency_key,
+        "recorded_by": recorded_by_id,
+        "reverses": reverses_id,
+        "recorded_at": recorded_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "legs": sorted([account_id, amount] for account_id, amount in legs),
+    }
+    return _sha256(json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+
+
+def chain_hash(*, prev_hash: str, year: int, number: int, digest: str) -> str:
+    """Return a transaction's link in its fund's chain (the same formula as fund_post())."""
+    return _sha256(f"{prev_hash}|{year}|{number}|{digest}")
+
+
+def post_transaction(
+    *,
+    fund: Fund,
+    legs: Sequence[Leg],
+    effective_date: date,
+    kind: str,
+    memo: str,
+    idempotency_key: str,
+    actor: AbstractBaseUser | None,
+    source_ref: str = "",
+    case_ref: str = "",
+    reason: str = "",
+    reverses: Transaction | None = None,
+) -> Transaction:
+    """Post a balanced transaction to the fund's ledger and return it.
+
+    Idempotent: a replay of the same key with the same payload returns the first transaction; the
+    same key with another payload raises IdempotencyConflict. Locks the fund's ledger head and the
+    touched accounts (in account-id order), and retries deadlocks and serialization failures when
+    it runs in its own transaction. Raises InsufficientFunds, PeriodClosed, AlreadyReversed or
+    InvalidTransaction with a message fit to show.
+    """
+    ordered = _validate(
+        fund=fund,
+        legs=legs,
+        effective_date=effective_date,
+        kind=kind,
+        memo=memo,
+        key=idempotency_key,
+        reason=reason,
+    )
+    payload_hash = _sha256(
+        json.dumps(
+            {
+                "fund": fund.pk,
+                "date": effective_date.isoformat(),
+                "kind": str(kind),
+                "memo": memo,
+                "reason": reason,
+                "source_ref": source_ref,
+                "case_ref": case_ref,
+                "reverses": reverses.pk if reverses else None,
+                "legs": [[leg.account.pk, leg.amount_cents] for leg in ordered],
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+    )
+    gift_delta = _gift_delta(kind, reverses)
+    case_delta = _case_delta(kind, reverses, case_ref)
+    post = _post_postgres if connection.vendor == "postgresql" else _post_portable
+    in_outer_transaction = connection.in_atomic_block
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        recorded_at = timezone.now()
+        digest = content_digest(
+            fund_id=fund.pk,
+            effective_date=effective_date,
+            kind=kind,
+            memo=memo,
+            reason=reason,
+            source_ref=source_ref,
+            case_ref=case_ref,
+            idempotency_key=idempotency_key,
+            recorded_by_id=actor.pk if actor else None,
+            reverses_id=reverses.pk if reverses else None,
+            recorded_at=recorded_at,
+            legs=[(leg.account.pk, leg.amount_cents) for leg in ordered],
+        )
+        try:
+            with transaction.atomic():
+                return post(
+                    fund=fund,
+                    legs=ordered,
+                    effective_date=effective_date,
+                    kind=kind,
+                    memo=memo,
+                    reason=reason,
+                    source_ref=source_ref,
+                    case_ref=case_ref,
+                    key=idempotency_key,
+                    payload_hash=payload_hash,
+                    actor=actor,
+                    reverses=reverses,
+                    recorded_at=recorded_at,
+                    digest=digest,
+                    gift_delta=gift_delta,
+                    case_delta=case_delta,
+                )
+        except DatabaseError as error:
+            sqlstate = getattr(error.__cause__, "sqlstate", None)
+            if (
+                sqlstate in RETRYABLE_SQLSTATES
+                and not in_outer_transaction
+                and attempt < MAX_ATTEMPTS
+            ):
+                time.sleep(0.005 * 2**attempt)
+                continue
+            refusal = _ledger_refusal(error, ordered)
+            if refusal is None:
+                raise
+            raise refusal from error
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def reverse_transaction(
+    *,
+    original: Transaction,
+    actor: AbstractBaseUser | None,
+    memo: str,
+    effective_date: date | None = None,
+    idempotency_key: str | None = None,
+) -> Transaction:
+    """Post the mirror of a transaction and link it; a transaction is reversed at most once."""
+    if original.kind == Kind.REVERSAL:
+        raise InvalidTransaction("A reversal cannot be reversed: post the entry again instead.")
+    if Transaction.objects.filter(reverses=original).exists():
+        raise AlreadyReversed(f"Transaction {original.reference} is already reversed.")
+    legs = [Leg(p.account, -p.amount_cents) for p in original.postings.select_related("account")]
+    return post_transaction(
+        fund=original.fund,
+        legs=legs,
+        effective_date=effective_date or timezone.localdate(),
+        kind=Kind.REVERSAL,
+        memo=memo,
+        idempotency_key=idempotency_key or f"reversal:{original.pk}",
+        actor=actor,
+        source_ref=original.source_ref,
+        case_ref=original.case_ref,
+        reverses=original,
+    )
+
+
+def record_journal_entry(
+    *,
+    fund: Fund,
+    legs: Sequence[Leg],
+    effective_date: date,
+    memo: str,
+    reason: str,
+    actor: AbstractBaseUser,
+    idempotency_key: str,
+) -> Transaction:
+    """Post a treasurer's manual correction; a memo and a reason are required."""
+    if not reason.strip():
+        raise InvalidTransaction("A manual journal entry needs a reason.")
+    return post_transaction(
+        fund=fund,
+        legs=legs,
+        effective_date=effective_date,
+        kind=Kind.JOURNAL,
+        memo=memo,
+        reason=reason.strip(),
+        idempotency_key=idempotency_key,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def close_period(*, fund: Fund, month: date, actor: AbstractBaseUser, reason: str = "") -> Period:
+    """Close a month of the fund's books; transactions dated inside it are then refused."""
+    month = month.replace(day=1)
+    last_day = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    if last_day >= timezone.localdate():
+        raise PeriodError(f"{month:%B %Y} has not ended yet.")
+    period, _ = Period.objects.select_for_update().get_or_create(fund=fund, month=month)
+    if period.is_closed:
+        return period
+    period.is_closed = True
+    period.save(update_fields=["is_closed"])
+    PeriodChange.objects.create(
+        period=period, action=PeriodChange.Action.CLOSE, actor=actor, reason=reason
+    )
+    return period
+
+
+@transaction.atomic
+def reopen_period(*, fund: Fund, month: date, actor: AbstractBaseUser, reason: str) -> Period:
+    """Reopen a closed month. Needs an admin and a reason; the change is logged."""
+    from fund.roles import Role, has_role
+
+    if not has_role(actor, Role.ADMIN):
+        raise PeriodError("Only an admin can reopen a closed period.")
+    if not reason.strip():
+        raise PeriodError("Reopening a period needs a reason.")
+    try:
+        period = Period.objects.select_for_update().get(fund=fund, month=month.replace(day=1))
+    except Period.DoesNotExist:
+        raise PeriodError(f"{month:%B %Y} is not closed.") from None
+    if not period.is_closed:
+        return period
+    period.is_closed = False
+    period.save(update_fields=["is_closed"])
+    PeriodChange.objects.create(
+        period=period, action=PeriodChange.Action.REOPEN, actor=actor, reason=reason.strip()
+    )
+    return period
+
+
+def record_commitment(*, fund: Fund, amount_cents: int, source_ref: str) -> Commitment:
+    """Set money aside for an approved payment, so it no longer counts as available."""
+    if amount_cents <= 0:
+        raise InvalidTransaction("A commitment must be a positive amount.")
+    commitment, created = Commitment.objects.get_or_create(
+        source_ref=source_ref, defaults={"fund": fund, "amount_cents": amount_cents}
+    )
+    if not created and (commitment.fund_id != fund.pk or commitment.amount_cents != amount_cents):
+        raise IdempotencyConflict(f"Commitment {source_ref} exists with other values.")
+    return commitment
+
+
+def release_commitment(*, source_ref: str) -> None:
+    """Release the commitment made for a payment that was paid, rejected or voided."""
+    Commitment.objects.filter(source_ref=source_ref, released_at__isnull=True).update(
+        released_at=timezone.now()
+    )
+
+
+def _validate(
+    *,
+    fund: Fund,
+    legs: Sequence[Leg],
+    effective_date: date,
+    kind: str,
+    memo: str,
+    key: str,
+    reason: str,
+) -> list[Leg]:
+    if kind not in Kind.values:
+        raise InvalidTransaction(f"Unknown transaction kind {kind!r}.")
+    if not isinstance(effective_date, date) or isinstance(effective_date, datetime):
+        raise InvalidTransaction("The effective date must be a date.")
+    if not memo.strip() or len(memo) > 500 or len(reason) > 500:
+        raise InvalidTransaction("A memo of 1 to 500 characters is required.")
+    if not key or len(key) > 200:
+        raise InvalidTransaction("An idempotency key of 1 to 200 characters is required.")
+    if len(legs) < 2:
+        raise UnbalancedTransaction("A transaction needs at least two legs.")
+    for leg in legs:
+        if type(leg.amount_cents) is not int:
+            raise InvalidTransaction("Amounts are whole numbers of cents.")
+        if leg.amount_cents == 0:
+            raise InvalidTransaction("A leg cannot be zero.")
+        if leg.account.fund_id != fund.pk:
+            raise InvalidTransaction(f"Account {leg.account.code} belongs to another fund.")
+    total = sum(leg.amount_cents for leg in legs)
+    if total != 0:
+        raise UnbalancedTransaction(f"Debits and credits differ by {total} cents.")
+    # One lock order for every writer: by account id.
+    return sorted(legs, key=lambda leg: leg.account.pk)
+
+
+def _gift_delta(kind: str, reverses: Transaction | None) -> int:
+    if kind in GIFT_KINDS:
+        return 1
+    if reverses is not None and reverses.kind in GIFT_KINDS:
+        return -1
+    return 0
+
+
+def _case_delta(kind: str, reverses: Transaction | None, case_ref: str) -> int:
+    if not case_ref:
+        return 0
+    if kind in CASE_KINDS:
+        return 1
+    if reverses is not None and reverses.kind in CASE_KINDS:
+        return -1
+    return 0
+
+
+def _post_postgres(
+    *,
+    fund: Fund,
+    legs: Sequence[Leg],
+    effective_date: date,
+    kind: str,
+    memo: str,
+    reason: str,
+    source_ref: str,
+    case_ref: str,
+    key: str,
+    payload_hash: str,
+    actor: AbstractBaseUser | None,
+    reverses: Transaction | None,
+    recorded_at: datetime,
+    digest: str,
+    gift_delta: int,
+    case_delta: int,
+) -> Transaction:
+    rows = Transaction.objects.raw(
+        FUND_POST_SQL,
+        [
+            fund.pk,
+            key,
+            payload_hash,
+            effective_date,
+            str(kind),
+            memo,
+            reason,
+            source_ref,
+            case_ref,
+            actor.pk if actor else None,
+            reverses.pk if reverses else None,
+            recorded_at,
+            digest,
+            [leg.account.pk for leg in legs],
+            [leg.amount_cents for leg in legs],
+            gift_delta,
+            case_delta,
+        ],
+    )
+    (txn,) = list(rows)
+    return txn
+
+
+def _post_portable(
+    *,
+    fund: Fund,
+    legs: Sequence[Leg],
+    effective_date: date,
+    kind: str,
+    memo: str,
+    reason: str,
+    source_ref: str,
+    case_ref: str,
+    key: str,
+    payload_hash: str,
+    actor: AbstractBaseUser | None,
+    reverses: Transaction | None,
+    recorded_at: datetime,
+    digest: str,
+    gift_delta: int,
+    case_delta: int,
+) -> Transaction:
+    """The steps of fund_post(), for SQLite, which serialises writers with its database lock."""
+    head = LedgerHead.objects.select_for_update().get(fund=fund)
+    existing = Transaction.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        if existing.payload_hash != payload_hash:
+            raise IdempotencyConflict("Idempotency key reused with a different payload.")
+        return existing
+    if reverses is not None and Transaction.objects.filter(reverses=reverses).exists():
+        raise AlreadyReversed(f"Transaction {reverses.reference} is already reversed.")
+    month = effective_date.replace(day=1)
+    if Period.objects.filter(fund=fund, month=month, is_closed=True).exists():
+        raise PeriodClosed("The transaction is dated in a closed period.")
+    year = effective_date.year
+    last = (
+        Transaction.objects.filter(fund=fund, year=year)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+        or 0
+    )
+    number = last + 1
+    txn = Transaction.objects.create(
+        fund=fund,
+        year=year,
+        number=number,
+        effective_date=effective_date,
+        recorded_at=recorded_at,
+        kind=kind,
+        memo=memo,
+        reason=reason,
+        source_ref=source_ref,
+        case_ref=case_ref,
+        idempotency_key=key,
+        payload_hash=payload_hash,
+        recorded_by=actor,
+        reverses=reverses,
+        prev_hash=head.chain_head,
+        hash=chain_hash(prev_hash=head.chain_head, year=year, number=number, digest=digest),
+    )
+    for leg in legs:
+        Account.objects.filter(pk=leg.account.pk).update(
+            balance_cents=F("balance_cents") + leg.amount_cents
+        )
+        account = Account.objects.get(pk=leg.account.pk)
+        if account.no_overdraft and account.balance_cents < 0:
+            raise InsufficientFunds(f"Insufficient funds in {account.name}.")
+        Posting.objects.create(
+            transaction=txn,
+            account=account,
+            amount_cents=leg.amount_cents,
+            balance_after_cents=account.balance_cents,
+        )
+        checkpoint, _ = AccountMonth.objects.get_or_create(account=account, month=month)
+        AccountMonth.objects.filter(pk=checkpoint.pk).update(
+            debit_cents=F("debit_cents") + max(leg.amount_cents, 0),
+            credit_cents=F("credit_cents") + max(-leg.amount_cents, 0),
+        )
+    if fund.restricted:
+        assets = sum(
+            Account.objects.filter(fund=fund, kind=Account.Kind.ASSET).values_list(
+                "balance_cents", flat=True
+            )
+        )
+        if assets < 0:
+            raise InsufficientFunds(f"Insufficient funds: {fund.name} is donor-restricted.")
+    LedgerHead.objects.filter(pk=head.pk).update(
+        chain_head=txn.hash, gift_count=F("gift_count") + gift_delta
+    )
+    if case_delta:
+        supported, _ = SupportedCase.objects.get_or_create(fund=fund, case_ref=case_ref)
+        SupportedCase.objects.filter(pk=supported.pk).update(payments=F("payments") + case_delta)
+    return txn
+
+
+def _ledger_refusal(error: DatabaseError, legs: Sequence[Leg]) -> FundError | None:
+    """Translate the database's refusal of a posting into a FundError fit to show, if it is one."""
+    cause = error.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)
+    # SQLite names the constraint only in its message.
+    if constraint == "fund_account_no_overdraft" or "fund_account_no_overdraft" in str(error):
+        drawn = sorted(
+            {leg.account.name for leg in legs if leg.account.no_overdraft and leg.amount_cents < 0}
+        )
+        return InsufficientFunds(f"Insufficient funds in {' or '.join(drawn) or 'the account'}.")
+    refusals: dict[str | None, FundError] = {
+        "DF001": IdempotencyConflict("Idempotency key reused with a different payload."),
+        "DF002": PeriodClosed("The transaction is dated in a closed period."),
+        "DF003": AlreadyReversed("The transaction is already reversed."),
+        "DF004": UnbalancedTransaction("Debits and credits do not balance."),
+        "DF005": InsufficientFunds(
+            "Insufficient funds: the donor-restricted fund would go negative."
+        ),
+        "DF007": InvalidTransaction("An account does not belong to the transaction's fund."),
+    }
+    if sqlstate in refusals:
+        return refusals[sqlstate]
+    if isinstance(error, IntegrityError) and constraint and "reverses" in constraint:
+        return AlreadyReversed("The transaction is already reversed.")
+    return None
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,54 @@
+"""Ledger fixtures: a fund with its chart, and helpers that post the common money flows."""
+
+from datetime import date
+
+import pytest
+
+from fund.models import Account, Fund, Transaction
+from fund.services import Leg, create_fund, post_transaction
+
+Role = Account.Role
+Kind = Transaction.Kind
+DAY = date(2026, 3, 10)
+
+
+@pytest.fixture
+def fund(db) -> Fund:
+    return create_fund(name="Valley Labor Council Legal Fund", slug="valley", goal_cents=15_000_000)
+
+
+def account(fund: Fund, role: str) -> Account:
+    return Account.objects.get(fund=fund, role=role)
+
+
+def post(
+    fund, debit_role, credit_role, cents, *, kind=Kind.JOURNAL, key, on=DAY, actor=None, **extra
+):
+    return post_transaction(
+        fund=fund,
+        legs=[Leg(account(fund, debit_role), cents), Leg(account(fund, credit_role), -cents)],
+        effective_date=on,
+        kind=kind,
+        memo=f"{kind} {cents}",
+        idempotency_key=key,
+        actor=actor,
+        **extra,
+    )
+
+
+def give_check(fund, cents, *, key, on=DAY):
+    """An offline gift deposited straight to the bank."""
+    return post(fund, Role.BANK, Role.CONTRIBUTIONS, cents, kind=Kind.GIFT_OFFLINE, key=key, on=on)
+
+
+def pay_attorney(fund, cents, *, key, on=DAY, case_ref="C-2026-0001"):
+    return post(
+        fund,
+        Role.ATTORNEY_FEES,
+        Role.BANK,
+        cents,
+        kind=Kind.DISBURSEMENT,
+        key=key,
+        on=on,
+        case_ref=case_ref,
+    )

@@ -1,0 +1,175 @@
+"""The posting service: balanced, idempotent, numbered, chained, refusing what it must."""
+
+from datetime import date
+
+import pytest
+
+from fund.errors import (
+    AlreadyReversed,
+    IdempotencyConflict,
+    InsufficientFunds,
+    InvalidTransaction,
+    PeriodClosed,
+    UnbalancedTransaction,
+)
+from fund.models import Posting, Transaction
+from fund.queries import account_balance
+from fund.services import Leg, close_period, create_fund, post_transaction, reverse_transaction
+from fund.verify import verify_fund
+from tests.fund.conftest import DAY, Kind, Role, account, give_check, pay_attorney, post
+
+pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
+
+
+def test_a_gift_moves_both_accounts_and_records_balances_after(fund):
+    txn = give_check(fund, 12_345, key="gift-1")
+
+    assert account_balance(account(fund, Role.BANK)) == 12_345
+    assert account_balance(account(fund, Role.CONTRIBUTIONS)) == -12_345
+    legs = {p.account.role: (p.amount_cents, p.balance_after_cents) for p in txn.postings.all()}
+    assert legs == {Role.BANK: (12_345, 12_345), Role.CONTRIBUTIONS: (-12_345, -12_345)}
+
+
+def test_transactions_are_numbered_without_gaps_per_fund_and_year(fund):
+    first = give_check(fund, 100, key="a", on=date(2025, 12, 31))
+    second = give_check(fund, 100, key="b", on=date(2026, 1, 1))
+    third = give_check(fund, 100, key="c", on=date(2026, 1, 2))
+
+    assert [t.reference for t in (first, second, third)] == [
+        "2025-000001",
+        "2026-000001",
+        "2026-000002",
+    ]
+
+
+def test_each_transaction_links_to_the_previous_hash(fund):
+    first = give_check(fund, 100, key="a")
+    second = give_check(fund, 200, key="b")
+
+    assert second.prev_hash == first.hash
+    assert first.hash != second.hash
+    assert verify_fund(fund).chain_head == second.hash
+
+
+def test_unbalanced_legs_are_refused_by_the_service(fund):
+    with pytest.raises(UnbalancedTransaction, match="differ by 1 cents"):
+        post_transaction(
+            fund=fund,
+            legs=[Leg(account(fund, Role.BANK), 101), Leg(account(fund, Role.CONTRIBUTIONS), -100)],
+            effective_date=DAY,
+            kind=Kind.GIFT_OFFLINE,
+            memo="check",
+            idempotency_key="bad",
+            actor=None,
+        )
+    assert not Transaction.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [(0, "cannot be zero"), (10.5, "whole numbers of cents"), (True, "whole numbers of cents")],
+)
+def test_legs_must_be_nonzero_integer_cents(fund, amount, message):
+    with pytest.raises(InvalidTransaction, match=message):
+        post_transaction(
+            fund=fund,
+            legs=[
+                Leg(account(fund, Role.BANK), amount),
+                Leg(account(fund, Role.CONTRIBUTIONS), -amount),
+            ],
+            effective_date=DAY,
+            kind=Kind.GIFT_OFFLINE,
+            memo="check",
+            idempotency_key="bad",
+            actor=None,
+        )
+
+
+def test_a_leg_on_another_funds_account_is_refused(fund):
+    other = create_fund(name="Other", slug="other", goal_cents=0)
+    with pytest.raises(InvalidTransaction, match="another fund"):
+        post_transaction(
+            fund=fund,
+            legs=[
+                Leg(account(other, Role.BANK), 100),
+                Leg(account(fund, Role.CONTRIBUTIONS), -100),
+            ],
+            effective_date=DAY,
+            kind=Kind.GIFT_OFFLINE,
+            memo="check",
+            idempotency_key="bad",
+            actor=None,
+        )
+
+
+def test_replaying_a_key_returns_the_first_transaction(fund):
+    first = give_check(fund, 5_000, key="check-1001")
+    again = give_check(fund, 5_000, key="check-1001")
+
+    assert again.pk == first.pk
+    assert Transaction.objects.count() == 1
+    assert account_balance(account(fund, Role.BANK)) == 5_000
+
+
+def test_reusing_a_key_with_another_payload_is_refused(fund):
+    give_check(fund, 5_000, key="check-1001")
+    with pytest.raises(IdempotencyConflict):
+        give_check(fund, 5_001, key="check-1001")
+    assert account_balance(account(fund, Role.BANK)) == 5_000
+
+
+def test_paying_more_than_the_bank_holds_is_refused(fund):
+    give_check(fund, 10_000, key="gift")
+    with pytest.raises(InsufficientFunds, match="Insufficient funds in Bank"):
+        pay_attorney(fund, 10_001, key="pay")
+
+    assert account_balance(account(fund, Role.BANK)) == 10_000
+    assert Transaction.objects.count() == 1
+
+
+def test_stripe_clearing_may_go_negative_like_stripes_own_balance(fund):
+    post(fund, Role.PROCESSING_FEES, Role.STRIPE_CLEARING, 30, kind=Kind.STRIPE_FEE, key="fee")
+    assert account_balance(account(fund, Role.STRIPE_CLEARING)) == -30
+
+
+def test_a_restricted_fund_never_goes_negative(db):
+    restricted = create_fund(name="Bond Fund", slug="bonds", goal_cents=0, restricted=True)
+    with pytest.raises(InsufficientFunds, match="donor-restricted"):
+        post(
+            restricted,
+            Role.PROCESSING_FEES,
+            Role.STRIPE_CLEARING,
+            30,
+            kind=Kind.STRIPE_FEE,
+            key="f",
+        )
+    assert not Transaction.objects.exists()
+
+
+def test_a_reversal_nets_to_zero_and_a_second_one_is_refused(fund, treasurer):
+    give_check(fund, 50_000, key="gift")
+    payment = pay_attorney(fund, 20_000, key="pay")
+
+    reversal = reverse_transaction(original=payment, actor=treasurer, memo="paid twice by mistake")
+
+    assert reversal.reverses_id == payment.pk
+    assert account_balance(account(fund, Role.BANK)) == 50_000
+    assert account_balance(account(fund, Role.ATTORNEY_FEES)) == 0
+    with pytest.raises(AlreadyReversed):
+        reverse_transaction(original=payment, actor=treasurer, memo="again", idempotency_key="x")
+    assert Transaction.objects.filter(reverses=payment).count() == 1
+
+
+def test_a_transaction_dated_in_a_closed_period_is_refused(fund, treasurer):
+    close_period(fund=fund, month=date(2026, 2, 1), actor=treasurer)
+
+    with pytest.raises(PeriodClosed):
+        give_check(fund, 100, key="late", on=date(2026, 2, 27))
+    give_check(fund, 100, key="on-time", on=date(2026, 3, 1))
+    assert Transaction.objects.count() == 1
+
+
+def test_postings_are_stored_in_account_order(fund):
+    txn = post(fund, Role.ATTORNEY_FEES, Role.STRIPE_CLEARING, 100, key="k")
+    ids = list(Posting.objects.filter(transaction=txn).values_list("account_id", flat=True))
+    assert ids == sorted(ids)
