@@ -25,7 +25,7 @@ def make_staff(django_user_model, username: str, *roles: Role, mfa: bool = True,
         username=username, email=f"{username}@example.org", password=PASSWORD
     )
     for role in roles:
-        user.groups.add(Group.objects.get(name=role.value))
+        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
     if Role.ADMIN in roles:
         user.is_staff = user.is_superuser = True
         user.save()
