@@ -42,9 +42,13 @@ def bare_transaction(fund, key: str, on: date = DAY) -> Transaction:
 
 
 def test_orm_create_of_an_unbalanced_transaction_fails_at_commit(fund):
-    with pytest.raises(DatabaseError, match="unbalanced"), transaction.atomic():
+    @transaction.atomic
+    def write():
         txn = bare_transaction(fund, "orm")
         Posting.objects.create(transaction=txn, account=account(fund, Role.BANK), amount_cents=500)
+
+    with pytest.raises(DatabaseError, match="unbalanced"):
+        write()
     assert not Transaction.objects.exists()
     assert account_balance(account(fund, Role.BANK)) == 0
 
@@ -56,7 +60,8 @@ def test_a_transaction_without_postings_fails_at_commit(fund):
 
 
 def test_bulk_create_of_unbalanced_postings_fails_at_commit(fund):
-    with pytest.raises(DatabaseError, match="unbalanced"), transaction.atomic():
+    @transaction.atomic
+    def write():
         txn = bare_transaction(fund, "bulk")
         Posting.objects.bulk_create(
             [
@@ -66,19 +71,28 @@ def test_bulk_create_of_unbalanced_postings_fails_at_commit(fund):
                 ),
             ]
         )
+
+    with pytest.raises(DatabaseError, match="unbalanced"):
+        write()
     assert not Posting.objects.exists()
 
 
 def test_raw_sql_insert_of_an_unbalanced_transaction_fails_at_commit(fund):
     bank = account(fund, Role.BANK)
-    with pytest.raises(DatabaseError, match="unbalanced"), transaction.atomic():
+
+    @transaction.atomic
+    def write():
         txn = bare_transaction(fund, "raw")
         with connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO fund_posting (transaction_id, account_id, amount_cents, balance_after_cents)"
+                "INSERT INTO fund_posting"
+                " (transaction_id, account_id, amount_cents, balance_after_cents)"
                 " VALUES (%s, %s, 700, 0)",
                 [txn.pk, bank.pk],
             )
+
+    with pytest.raises(DatabaseError, match="unbalanced"):
+        write()
     assert not Posting.objects.exists()
 
 
@@ -144,7 +158,7 @@ def test_fifty_threads_posting_one_key_make_one_transaction(fund):
         try:
             barrier.wait()
             results.append(give_check(fund, 2_500, key="stripe:pi_123").pk)
-        except Exception as error:  # noqa: BLE001  (collected and asserted below)
+        except Exception as error:  # collected and asserted below
             errors.append(error)
         finally:
             connection.close()
@@ -172,7 +186,7 @@ def test_two_payments_that_together_overdraw_the_bank_commit_exactly_one(fund):
         try:
             barrier.wait()
             outcomes.append(pay_attorney(fund, 60_000, key=key))
-        except Exception as error:  # noqa: BLE001  (collected and asserted below)
+        except Exception as error:  # collected and asserted below
             outcomes.append(error)
         finally:
             connection.close()

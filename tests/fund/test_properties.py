@@ -13,7 +13,7 @@ from fund.models import Account, Posting, Transaction
 from fund.services import Leg, create_fund, post_transaction, reverse_transaction
 from fund.verify import verify_fund
 
-ROLES = [role for role in Account.Role]
+ROLES = list(Account.Role)
 _funds = itertools.count()
 
 legs_strategy = st.lists(
