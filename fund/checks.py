@@ -1,11 +1,14 @@
-"""Deploy checks of our own: a strict, nonce-based Content Security Policy."""
+"""Deploy checks of our own: a strict, nonce-based Content Security Policy and usable field keys."""
 
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+from fund import crypto
 
 UNSAFE_SOURCES = {
     "'unsafe-inline'",
@@ -45,4 +48,26 @@ def check_csp(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[c
                     f"SECURE_CSP {directive} allows {', '.join(sorted(weak))}.", id="fund.E005"
                 )
             )
+    return errors
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_field_keys(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Fail the deploy check unless the field encryption and blind index keys are usable."""
+    errors: list[checks.CheckMessage] = []
+    try:
+        ring = crypto.keyring()
+    except ImproperlyConfigured as error:
+        errors.append(checks.Error(str(error), id="fund.E006"))
+    else:
+        if "demo" in ring.ciphers:
+            errors.append(
+                checks.Error("FIELD_ENCRYPTION_KEYS holds the published demo key.", id="fund.E008")
+            )
+    try:
+        crypto.blind_index_key()
+    except ImproperlyConfigured as error:
+        errors.append(checks.Error(str(error), id="fund.E007"))
     return errors

@@ -314,6 +314,9 @@ class AccessLogQuerySet(models.QuerySet["AccessLog"]):
     def update(self, **kwargs: object) -> int:
         raise AppendOnlyError("Access log entries are never changed.")
 
+    def bulk_update(self, objs: object, fields: object, batch_size: int | None = None) -> int:
+        raise AppendOnlyError("Access log entries are never changed.")
+
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Access log entries are never deleted.")
 

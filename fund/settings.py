@@ -87,6 +87,9 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    # pghistory's request context is PostgreSQL SQL; the SQLite demo keeps no history anyway.
+    PGHISTORY_MIDDLEWARE_METHODS: tuple[str, ...] = ()
 
 # One cache shared by every web worker, so login rate limits hold across processes.
 CACHES = {
@@ -204,7 +207,16 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 # "key_id:base64key" pairs, comma-separated: the first encrypts; each decrypts what bears its id.
+# `manage.py generate_field_key` prints a new entry; docs/security.md describes rotation.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# Base64 HMAC key (32+ bytes) for blind indexes (A-number lookup); rotating the keys above keeps it.
+BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="")
+if DEBUG:
+    # Published demo keys, like the demo SECRET_KEY: never used with DEBUG off.
+    FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [
+        "demo:ZGVtby1vbmx5LWZpZWxkLWtleS1uZXZlci1wcm9kdWM="
+    ]
+    BLIND_INDEX_KEY = BLIND_INDEX_KEY or "ZGVtby1vbmx5LWJsaW5kLWluZGV4LWtleS1uZXZlci1wcm9k"
 
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")

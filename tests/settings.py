@@ -6,9 +6,13 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+os.environ.setdefault("BLIND_INDEX_KEY", "dGVzdC1vbmx5LWJsaW5kLWluZGV4LWtleS0wMTIzNDU2Nzg5")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 
 from fund.settings import *  # noqa: F403
+
+# A model with encrypted fields for the crypto tests; it exists only in the test database.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.cryptoapp"]  # noqa: F405
 
 # Argon2 is the production hasher (see test_security); tests hash with MD5 for speed only.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,1 @@
+"""A test-only app with encrypted fields, installed by tests/settings.py only."""
