@@ -128,7 +128,10 @@ class Transaction(models.Model):
         JOURNAL = "journal", "Manual journal entry"
         REVERSAL = "reversal", "Reversal"
 
-    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="transactions")
+    # Indexed by the composite indexes below, which all start with the fund.
+    fund = models.ForeignKey(
+        Fund, on_delete=models.PROTECT, related_name="transactions", db_index=False
+    )
     year = models.PositiveSmallIntegerField(editable=False)
     number = models.PositiveIntegerField(editable=False, help_text="Gap-free per fund and year.")
     effective_date = models.DateField()
@@ -143,7 +146,12 @@ class Transaction(models.Model):
     idempotency_key = models.CharField(max_length=200, unique=True)
     payload_hash = models.CharField(max_length=64)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
@@ -158,10 +166,7 @@ class Transaction(models.Model):
                 fields=["fund", "year", "number"], name="fund_transaction_gap_free_number"
             ),
         ]
-        indexes = [
-            models.Index(fields=["fund", "effective_date"]),
-            models.Index(fields=["fund", "kind", "effective_date"]),
-        ]
+        indexes = [models.Index(fields=["fund", "effective_date"])]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.get_kind_display()}"
@@ -176,7 +181,10 @@ class Posting(models.Model):
     """One leg of a transaction: signed amount (debit +, credit -) and the balance after it."""
 
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="postings")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    # Indexed by (account, id) below.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="postings", db_index=False
+    )
     amount_cents = models.BigIntegerField()
     balance_after_cents = models.BigIntegerField(default=0, editable=False)
 

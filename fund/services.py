@@ -6,6 +6,7 @@ the invariants on every other path. On SQLite (the demo) the same steps run here
 """
 
 import calendar
+import contextlib
 import hashlib
 import json
 import time
@@ -200,8 +201,14 @@ def post_transaction(
     )
     gift_delta = _gift_delta(kind, reverses)
     case_delta = _case_delta(kind, reverses, case_ref)
-    post = _post_postgres if connection.vendor == "postgresql" else _post_portable
+    on_postgres = connection.vendor == "postgresql"
+    post = _post_postgres if on_postgres else _post_portable
     in_outer_transaction = connection.in_atomic_block
+    # On PostgreSQL fund_post() is one statement, so on its own it is one database transaction:
+    # no BEGIN/COMMIT round trips. Inside a caller's transaction, a savepoint keeps it usable.
+    atomic = (
+        contextlib.nullcontext if on_postgres and not in_outer_transaction else transaction.atomic
+    )
     for attempt in range(1, MAX_ATTEMPTS + 1):
         recorded_at = timezone.now()
         digest = content_digest(
@@ -219,7 +226,7 @@ def post_transaction(
             legs=[(leg.account.pk, leg.amount_cents) for leg in ordered],
         )
         try:
-            with transaction.atomic():
+            with atomic():
                 return post(
                     fund=fund,
                     legs=ordered,
