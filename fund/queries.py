@@ -8,11 +8,21 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from fund.models import Account, AccountMonth, Commitment, Fund, Posting, SupportedCase, Transaction
+from fund.models import (
+    Account,
+    AccountMonth,
+    Fund,
+    Period,
+    PeriodChange,
+    Posting,
+    Transaction,
+)
 
 Role = Account.Role
 
@@ -20,6 +30,17 @@ CASH_ROLES = frozenset({Role.STRIPE_CLEARING, Role.BANK, Role.UNDEPOSITED})
 RAISED_ROLES = frozenset({Role.CONTRIBUTIONS, Role.REFUNDS, Role.DISPUTES})
 PROGRAM_ROLES = (Role.ATTORNEY_FEES, Role.FILING_FEES, Role.FAMILY_SUPPORT, Role.OTHER_PROGRAM)
 SPENT_ROLES = frozenset({*PROGRAM_ROLES, Role.BOND_FORFEITURE})
+
+
+# Every figure of the progress read in one round trip: account balances by role, then counters.
+PROGRESS_SQL = """
+    SELECT role, balance_cents FROM fund_account WHERE fund_id = %(fund)s
+    UNION ALL SELECT ':gifts', gift_count FROM fund_ledgerhead WHERE fund_id = %(fund)s
+    UNION ALL SELECT ':committed', coalesce(sum(amount_cents), 0) FROM fund_commitment
+        WHERE fund_id = %(fund)s AND released_at IS NULL
+    UNION ALL SELECT ':cases', count(*) FROM fund_supportedcase
+        WHERE fund_id = %(fund)s AND payments > 0
+"""
 
 
 @dataclass(frozen=True)
@@ -82,28 +103,23 @@ def default_fund() -> Fund | None:
 
 
 def fund_progress(fund: Fund) -> Progress:
-    """Return the fund's goal progress from stored balances and counters (no ledger scan)."""
-    balances = dict(Account.objects.filter(fund=fund).values_list("role", "balance_cents"))
-    gifts = Fund.objects.filter(pk=fund.pk).values_list("head__gift_count", flat=True).get()
-    committed = (
-        Commitment.objects.filter(fund=fund, released_at__isnull=True).aggregate(
-            total=Sum("amount_cents")
-        )["total"]
-        or 0
-    )
-    cases = SupportedCase.objects.filter(fund=fund, payments__gt=0).count()
-    cash = sum(balances.get(role, 0) for role in CASH_ROLES)
+    """Return the fund's goal progress from stored balances and counters, in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(PROGRESS_SQL, {"fund": fund.pk})
+        figures = dict(cursor.fetchall())
+    balance = {role: figures.get(role, 0) for role in Role.values}
+    cash = sum(balance[role] for role in CASH_ROLES)
     return Progress(
         fund=fund.slug,
         currency=fund.currency,
         goal=fund.goal_cents,
         # Revenue is a credit (negative) balance; refunds and lost disputes are debits against it.
-        raised=-sum(balances.get(role, 0) for role in RAISED_ROLES),
-        spent=sum(balances.get(role, 0) for role in SPENT_ROLES),
-        in_bonds=balances.get(Role.BOND_DEPOSITS, 0),
-        available=cash - committed,
-        gifts=gifts or 0,
-        cases_supported=cases,
+        raised=-sum(balance[role] for role in RAISED_ROLES),
+        spent=sum(balance[role] for role in SPENT_ROLES),
+        in_bonds=balance[Role.BOND_DEPOSITS],
+        available=cash - figures.get(":committed", 0),
+        gifts=figures.get(":gifts", 0),
+        cases_supported=figures.get(":cases", 0),
     )
 
 
@@ -225,3 +241,85 @@ def list_account_postings(
 def has_activity(fund: Fund) -> bool:
     """Return whether anything has been posted to the fund."""
     return Account.objects.filter(fund=fund).filter(~Q(balance_cents=0)).exists()
+
+
+# Reads for the treasurer screens (fund/staff_views.py).
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    month: date
+    is_closed: bool
+    debits_cents: int
+    has_ended: bool
+
+
+def list_funds() -> QuerySet[Fund]:
+    """Return every fund, by name."""
+    return Fund.objects.order_by("name")
+
+
+def get_account(fund: Fund, code: str) -> Account:
+    """Return the fund's account with this code or raise Http404."""
+    return get_object_or_404(Account, fund=fund, code=code)
+
+
+def get_transaction(fund: Fund, reference: str) -> Transaction:
+    """Return the fund's transaction with this reference (2026-000042) and its postings, or 404."""
+    year, _, number = reference.partition("-")
+    if not (len(year) == 4 and year.isdigit() and len(number) >= 6 and number.isdigit()):
+        raise Http404("No such transaction.")
+    postings = Posting.objects.select_related("account").order_by("id")
+    transactions = Transaction.objects.select_related(
+        "recorded_by", "reverses", "reversed_by"
+    ).prefetch_related(Prefetch("postings", queryset=postings))
+    return get_object_or_404(transactions, fund=fund, year=int(year), number=int(number))
+
+
+def list_ledger_transactions(
+    fund: Fund, *, start: date | None = None, end: date | None = None, kind: str | None = None
+) -> QuerySet[Transaction]:
+    """Return list_transactions() with each transaction's total debits as `debits_cents`."""
+    debits = (
+        Posting.objects.filter(transaction=OuterRef("pk"), amount_cents__gt=0)
+        .values("transaction")
+        .annotate(total=Sum("amount_cents"))
+        .values("total")
+    )
+    return list_transactions(fund, start=start, end=end, kind=kind).annotate(
+        debits_cents=Subquery(debits)
+    )
+
+
+def list_periods(fund: Fund) -> list[PeriodRow]:
+    """Return the months with postings or a period record, newest first, with their state.
+
+    Reads the monthly checkpoints, so the cost grows with the number of months, not of postings.
+    """
+    volume = dict(
+        AccountMonth.objects.filter(account__fund=fund)
+        .values("month")
+        .annotate(debits=Sum("debit_cents"))
+        .values_list("month", "debits")
+    )
+    closed = dict(Period.objects.filter(fund=fund).values_list("month", "is_closed"))
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    return [
+        PeriodRow(
+            month=month,
+            is_closed=closed.get(month, False),
+            debits_cents=volume.get(month, 0),
+            has_ended=month < this_month,
+        )
+        for month in sorted(volume.keys() | closed.keys(), reverse=True)
+    ]
+
+
+def list_period_changes(fund: Fund) -> QuerySet[PeriodChange]:
+    """Return who closed or reopened the fund's periods, newest first."""
+    return (
+        PeriodChange.objects.filter(period__fund=fund)
+        .select_related("period", "actor")
+        .order_by("-at", "-id")
+    )

@@ -1,0 +1,83 @@
+"""Posting throughput through the posting service with 1 and 8 concurrent writers.
+
+    python tests/pg.py --durable -- .venv/bin/python bench/posting_throughput.py [--seconds 10]
+
+Each writer is a separate process (as gunicorn workers and the task worker are) posting two-leg
+gifts through fund.services.post_transaction; all writers post to the same fund, the worst case,
+since a fund's chain head serialises its writers. Prints postings per second.
+"""
+
+import argparse
+import multiprocessing
+import time
+import uuid
+from datetime import date
+
+from common import machine, setup
+
+
+def writer(slug: str, seconds: float, counter) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+
+    from fund.models import Account, Fund, Transaction
+    from fund.services import Leg, post_transaction
+
+    connection.close()
+    fund = Fund.objects.get(slug=slug)
+    bank = Account.objects.get(fund=fund, role=Account.Role.BANK)
+    contributions = Account.objects.get(fund=fund, role=Account.Role.CONTRIBUTIONS)
+    prefix = uuid.uuid4().hex[:8]
+    done = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        post_transaction(
+            fund=fund,
+            legs=[Leg(bank, 2_500), Leg(contributions, -2_500)],
+            effective_date=date(2026, 5, 1),
+            kind=Transaction.Kind.GIFT_OFFLINE,
+            memo="benchmark gift",
+            idempotency_key=f"bench:{prefix}:{done}",
+            actor=None,
+        )
+        done += 1
+    with counter.get_lock():
+        counter.value += done
+    connection.close()
+
+
+def run(writers: int, seconds: float) -> float:
+    from django.db import connection
+
+    from fund.services import create_fund
+
+    slug = f"bench-{writers}-{uuid.uuid4().hex[:6]}"
+    create_fund(name=f"Throughput {writers}", slug=slug, goal_cents=0)
+    connection.close()
+    counter = multiprocessing.Value("q", 0)
+    processes = [
+        multiprocessing.Process(target=writer, args=(slug, seconds, counter))
+        for _ in range(writers)
+    ]
+    start = time.perf_counter()
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    elapsed = time.perf_counter() - start
+    return counter.value * 2 / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    setup()
+    print(f"machine: {machine()}")
+    for writers in (1, 8):
+        rate = run(writers, args.seconds)
+        print(f"posting throughput, {writers} writer(s), one fund: {rate:,.0f} postings/s")
+
+
+if __name__ == "__main__":
+    multiprocessing.set_start_method("fork")
+    main()

@@ -1,0 +1,83 @@
+"""Current-balance and goal-progress read latency with 10k and with 1M postings.
+
+    python tests/pg.py --durable -- .venv/bin/python bench/read_latency.py
+
+Fills one fund with 5,000 gifts (10k postings) and measures the reads; then fills a second fund
+with 500,000 gifts (1M postings, so the tables hold over a million) and measures the same reads on
+it. The rows are written by the real fund_post() function in batches of 1,000 per transaction;
+their content digests are placeholders (this benchmark reads balances, it does not verify).
+Prints median milliseconds and the ratio between the two sizes: about 1.0 shows O(1) reads.
+"""
+
+import argparse
+import time
+
+from common import machine, median_ms, setup
+
+BATCH = 1000
+
+
+def fill(fund, transactions: int) -> float:  # type: ignore[no-untyped-def]
+    from django.db import connection, transaction
+
+    from fund.models import Account
+
+    bank = Account.objects.get(fund=fund, role=Account.Role.BANK).pk
+    contributions = Account.objects.get(fund=fund, role=Account.Role.CONTRIBUTIONS).pk
+    start = time.perf_counter()
+    for first in range(0, transactions, BATCH):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM (SELECT fund_post(%s, %s || n, 'h', "
+                "date '2025-01-01' + (n %% 540), 'gift_offline', 'benchmark gift', '', '', '', "
+                "NULL, NULL, now(), 'd', ARRAY[%s, %s]::bigint[], ARRAY[2500, -2500]::bigint[],"
+                " 1, 0)"
+                " FROM generate_series(%s, %s) AS n) AS posted",
+                [fund.pk, f"{fund.slug}:", bank, contributions, first, first + BATCH - 1],
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE fund_posting")
+        cursor.execute("VACUUM ANALYZE fund_transaction")
+        cursor.execute("VACUUM ANALYZE fund_account")
+    return time.perf_counter() - start
+
+
+def measure(fund) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    from fund.models import Account
+    from fund.queries import account_balance, fund_progress
+
+    bank = Account.objects.get(fund=fund, role=Account.Role.BANK)
+    return median_ms(lambda: account_balance(bank)), median_ms(lambda: fund_progress(fund))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--large", type=int, default=500_000, help="gifts in the large fund")
+    args = parser.parse_args()
+    setup()
+    from django.db import connection
+
+    from fund.models import Posting
+    from fund.services import create_fund
+
+    connection.ensure_connection()
+    print(f"machine: {machine()}")
+    small = create_fund(name="Small", slug="small", goal_cents=15_000_000)
+    fill(small, 5_000)
+    small_balance, small_progress = measure(small)
+    print(f"postings in table: {Posting.objects.count():,}")
+    print(f"  balance {small_balance:.3f} ms median, progress {small_progress:.3f} ms median")
+
+    large = create_fund(name="Large", slug="large", goal_cents=15_000_000)
+    seconds = fill(large, args.large)
+    large_balance, large_progress = measure(large)
+    print(f"postings in table: {Posting.objects.count():,} (filled in {seconds:.0f} s)")
+    print(f"  balance {large_balance:.3f} ms median, progress {large_progress:.3f} ms median")
+    print(
+        f"ratio 1M/10k: balance {large_balance / small_balance:.2f}, "
+        f"progress {large_progress / small_progress:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

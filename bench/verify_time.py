@@ -1,0 +1,58 @@
+"""verify_ledger time per 100k transactions.
+
+    python tests/pg.py --durable -- .venv/bin/python bench/verify_time.py [--transactions 100000]
+
+Posts the transactions through the posting service (so every hash is real), then times
+verify_fund() over them and prints seconds per 100k transactions.
+"""
+
+import argparse
+import time
+from datetime import date, timedelta
+
+from common import machine, setup
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--transactions", type=int, default=100_000)
+    args = parser.parse_args()
+    setup()
+    from fund.models import Account, Transaction
+    from fund.services import Leg, create_fund, post_transaction
+    from fund.verify import verify_fund
+
+    print(f"machine: {machine()}")
+    fund = create_fund(name="Verify", slug="verify-bench", goal_cents=0)
+    accounts = {a.role: a for a in Account.objects.filter(fund=fund)}
+    bank, contributions = accounts[Account.Role.BANK], accounts[Account.Role.CONTRIBUTIONS]
+    fees = accounts[Account.Role.ATTORNEY_FEES]
+    start = time.perf_counter()
+    for n in range(args.transactions):
+        pay = n % 10 == 9
+        post_transaction(
+            fund=fund,
+            legs=[Leg(fees, 1_000), Leg(bank, -1_000)]
+            if pay
+            else [Leg(bank, 2_500), Leg(contributions, -2_500)],
+            effective_date=date(2025, 1, 1) + timedelta(days=n % 540),
+            kind=Transaction.Kind.DISBURSEMENT if pay else Transaction.Kind.GIFT_OFFLINE,
+            memo="benchmark",
+            idempotency_key=f"verify-bench:{n}",
+            actor=None,
+        )
+    print(f"posted {args.transactions:,} transactions in {time.perf_counter() - start:.0f} s")
+    start = time.perf_counter()
+    result = verify_fund(fund)
+    elapsed = time.perf_counter() - start
+    if not result.ok:
+        raise SystemExit(f"verify failed: {result.problem}")
+    per_100k = elapsed * 100_000 / result.transactions
+    print(
+        f"verify_ledger: {result.transactions:,} transactions, {result.postings:,} postings "
+        f"in {elapsed:.1f} s = {per_100k:.1f} s per 100k transactions"
+    )
+
+
+if __name__ == "__main__":
+    main()
