@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "ninja",  # serves the API docs' Swagger UI from our static files, not a CDN
     "django_tasks_db",
     "pgtrigger",
     "pghistory",
@@ -251,7 +252,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Request errors can carry form data; log the path and status only.
-    "loggers": {"django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False}},
+    "loggers": {
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "pgtrigger": {"level": "WARNING"},
+    },
 }
 
 NINJA_PAGINATION_PER_PAGE = 100
+
+# History triggers (django-pghistory) are installed after every migrate rather than written into
+# migrations: some track Django's own auth tables, whose migrations we do not own.
+PGTRIGGER_MIGRATIONS = False
+PGTRIGGER_INSTALL_ON_MIGRATE = True

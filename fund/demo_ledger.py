@@ -1,0 +1,230 @@
+"""A year of invented ledger activity for `make demo`, posted through the posting service.
+
+Everything here is fictional. The same seed gives the same books; re-running replays the same
+idempotency keys, so seeding twice changes nothing.
+"""
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from fund.models import Account, Fund, Transaction
+from fund.services import (
+    Leg,
+    close_period,
+    create_fund,
+    post_transaction,
+    record_commitment,
+)
+
+Kind = Transaction.Kind
+Role = Account.Role
+
+DEMO_FUND_SLUG = "valley-defense"
+FIRST_DAY = date(2025, 12, 1)
+LAST_DAY = date(2026, 11, 20)
+UNION_LOCALS = ["Local 11", "Local 399", "Local 1877", "Local 5", "Local 2850", "Local 1000"]
+
+
+@dataclass
+class DemoBooks:
+    """Posts the demo year, keeping the running cash so no payment overdraws the bank."""
+
+    fund: Fund
+    treasurer: AbstractBaseUser
+    accounts: dict[str, Account] = field(default_factory=dict)
+    count: int = 0
+    bank: int = 0
+    clearing: int = 0
+
+    def post(
+        self,
+        debit: str,
+        credit: str,
+        cents: int,
+        *,
+        on: date,
+        kind: str,
+        memo: str,
+        system: bool = False,
+        **extra: str,
+    ) -> Transaction:
+        self.count += 1
+        txn = post_transaction(
+            fund=self.fund,
+            legs=[Leg(self.accounts[debit], cents), Leg(self.accounts[credit], -cents)],
+            effective_date=on,
+            kind=kind,
+            memo=memo,
+            idempotency_key=f"demo:{self.fund.slug}:{self.count}",
+            actor=None if system else self.treasurer,
+            **extra,
+        )
+        for role, sign in ((debit, 1), (credit, -1)):
+            if role == Role.BANK:
+                self.bank += sign * cents
+            elif role == Role.STRIPE_CLEARING:
+                self.clearing += sign * cents
+        return txn
+
+
+def seed_fund(*, treasurer: AbstractBaseUser) -> Fund:
+    """Create the demo fund (if missing) and post its year of activity. Idempotent."""
+    fund = Fund.objects.filter(slug=DEMO_FUND_SLUG).first() or create_fund(
+        name="Valley Labor Council Worker Defense Fund",
+        slug=DEMO_FUND_SLUG,
+        goal_cents=15_000_000,
+        tax_status=Fund.TaxStatus.LABOR,
+        public_summary=(
+            "The Valley Labor Council raises this fund to get detained workers out of immigration "
+            "detention and defended in court: bonds, attorneys, filing fees and support for their "
+            "families. Any worker, union member or not."
+        ),
+    )
+    books = DemoBooks(fund=fund, treasurer=treasurer)
+    books.accounts = {account.role: account for account in fund.accounts.all()}
+    rng = random.Random(2026)  # noqa: S311  (demo data, not security)
+    case_number = 0
+    day = FIRST_DAY
+    while day <= LAST_DAY:
+        _online_gifts(books, rng, day)
+        if day.weekday() == 4 and books.clearing > 0:
+            books.post(
+                Role.BANK,
+                Role.STRIPE_CLEARING,
+                books.clearing,
+                on=day,
+                kind=Kind.PAYOUT,
+                memo="Stripe payout",
+                system=True,
+                source_ref=f"po_demo{books.count}",
+            )
+        if day.day in (3, 17):
+            _union_local_check(books, rng, day)
+        if day.day == 12 and books.bank > 600_000:
+            case_number += 1
+            _pay_for_case(books, rng, day, f"C-{day.year}-{case_number:04d}")
+        day += timedelta(days=1)
+    _bonds(books)
+    record_commitment(fund=fund, amount_cents=250_000, source_ref="demo:approved-attorney-retainer")
+    for month in range(1, 10):
+        close_period(
+            fund=fund, month=date(2026, month, 1), actor=treasurer, reason="Month-end close"
+        )
+    return fund
+
+
+def _online_gifts(books: DemoBooks, rng: random.Random, day: date) -> None:
+    for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):
+        cents = rng.choice([1_000, 2_000, 2_500, 5_000, 5_000, 10_000, 10_000, 25_000, 50_000])
+        books.post(
+            Role.STRIPE_CLEARING,
+            Role.CONTRIBUTIONS,
+            cents,
+            on=day,
+            kind=Kind.GIFT_ONLINE,
+            memo="Online gift",
+            system=True,
+            source_ref=f"pi_demo{books.count}",
+        )
+        books.post(
+            Role.PROCESSING_FEES,
+            Role.STRIPE_CLEARING,
+            cents * 29 // 1000 + 30,
+            on=day,
+            kind=Kind.STRIPE_FEE,
+            memo="Stripe fee",
+            system=True,
+            source_ref=f"txn_demo{books.count}",
+        )
+
+
+def _union_local_check(books: DemoBooks, rng: random.Random, day: date) -> None:
+    local = rng.choice(UNION_LOCALS)
+    cents = rng.choice([50_000, 100_000, 150_000, 250_000, 500_000])
+    books.post(
+        Role.UNDEPOSITED,
+        Role.CONTRIBUTIONS,
+        cents,
+        on=day,
+        kind=Kind.GIFT_OFFLINE,
+        memo=f"Check from {local}",
+        source_ref=f"check-{books.count}",
+    )
+    books.post(
+        Role.BANK,
+        Role.UNDEPOSITED,
+        cents,
+        on=day + timedelta(days=1),
+        kind=Kind.DEPOSIT,
+        memo=f"Deposit of the check from {local}",
+    )
+
+
+def _pay_for_case(books: DemoBooks, rng: random.Random, day: date, case_ref: str) -> None:
+    books.post(
+        Role.ATTORNEY_FEES,
+        Role.BANK,
+        rng.choice([250_000, 350_000, 500_000]),
+        on=day,
+        kind=Kind.DISBURSEMENT,
+        memo="Attorney retainer",
+        case_ref=case_ref,
+    )
+    books.post(
+        Role.FILING_FEES,
+        Role.BANK,
+        rng.choice([11_000, 26_000, 93_000]),
+        on=day,
+        kind=Kind.DISBURSEMENT,
+        memo="Filing fee",
+        case_ref=case_ref,
+    )
+    books.post(
+        Role.FAMILY_SUPPORT,
+        Role.BANK,
+        rng.choice([40_000, 60_000, 80_000]),
+        on=day,
+        kind=Kind.DISBURSEMENT,
+        memo="Family support: rent",
+        case_ref=case_ref,
+    )
+
+
+def _bonds(books: DemoBooks) -> None:
+    """One bond posted and later refunded with interest; another still out."""
+    books.post(
+        Role.BOND_DEPOSITS,
+        Role.BANK,
+        800_000,
+        on=date(2026, 3, 20),
+        kind=Kind.BOND_POSTED,
+        memo="Immigration bond posted",
+        case_ref="C-2026-0101",
+    )
+    books.count += 1
+    post_transaction(
+        fund=books.fund,
+        legs=[
+            Leg(books.accounts[Role.BANK], 801_240),
+            Leg(books.accounts[Role.BOND_DEPOSITS], -800_000),
+            Leg(books.accounts[Role.INTEREST], -1_240),
+        ],
+        effective_date=date(2026, 9, 15),
+        kind=Kind.BOND_REFUNDED,
+        memo="Bond cancelled at case end: principal and interest refunded",
+        idempotency_key=f"demo:{books.fund.slug}:{books.count}",
+        actor=books.treasurer,
+        case_ref="C-2026-0101",
+    )
+    books.post(
+        Role.BOND_DEPOSITS,
+        Role.BANK,
+        1_250_000,
+        on=date(2026, 10, 22),
+        kind=Kind.BOND_POSTED,
+        memo="Immigration bond posted",
+        case_ref="C-2026-0102",
+    )
