@@ -1,0 +1,290 @@
+"""The ledger's API: public goal progress, and read-only books for treasurers and auditors.
+
+Mounted at /api/v1/ by fund.api. Posting is not exposed: later issues expose business operations.
+"""
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.errors import AuthorizationError, HttpError
+from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.security.base import AuthBase
+
+from fund import auth
+from fund.models import Account, Fund, Posting, Transaction
+from fund.queries import (
+    Progress,
+    TrialBalanceRow,
+    fund_progress,
+    get_account,
+    get_fund,
+    get_public_fund,
+    list_accounts,
+    list_funds,
+    list_transactions,
+    trial_balance,
+)
+from fund.roles import Role, has_role
+from fund.verify import Verification, verify_fund
+
+router = Router(tags=["ledger"])
+
+
+# Named like the classes they extend: OpenAPI names a security scheme after its class, and these
+# are the same credentials, only restricted to roles.
+class BearerToken(auth.BearerToken):
+    def __init__(self, roles: Iterable[Role]) -> None:
+        super().__init__()
+        self.roles = tuple(roles)
+
+    def authenticate(self, request: HttpRequest, token: str) -> AbstractBaseUser | None:
+        return _admit(super().authenticate(request, token), self.roles)
+
+
+class SessionWithSecondFactor(auth.SessionWithSecondFactor):
+    def __init__(self, roles: Iterable[Role]) -> None:
+        super().__init__()
+        self.roles = tuple(roles)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> AbstractBaseUser | None:
+        return _admit(super().authenticate(request, key), self.roles)
+
+
+def _admit(user: AbstractBaseUser | None, roles: tuple[Role, ...]) -> AbstractBaseUser | None:
+    # Unknown credentials fall through to the next method (and finally 401); known staff without
+    # the role are refused outright (403).
+    if user is not None and not has_role(user, *roles):
+        raise AuthorizationError(message="Your role does not give access to the ledger.")
+    return user
+
+
+def staff_auth(*roles: Role) -> list[AuthBase]:
+    """Return API auth admitting a bearer token or an MFA session of a user holding a role."""
+    return [BearerToken(roles), SessionWithSecondFactor(roles)]
+
+
+LEDGER_READERS = staff_auth(Role.TREASURER, Role.AUDITOR, Role.ADMIN)
+
+
+class ProgressOut(Schema):
+    """A fund's public figures; amounts in minor units of the fund's currency."""
+
+    fund: str
+    currency: str
+    goal: int
+    raised: int
+    spent: int
+    in_bonds: int
+    available: int
+    gifts: int
+    cases_supported: int
+
+
+class FundOut(Schema):
+    slug: str
+    name: str
+    currency: str
+    goal: int = Field(..., description="Minor units.")
+    restricted: bool
+    tax_status: str
+    is_public: bool
+
+    @staticmethod
+    def resolve_goal(obj: Fund) -> int:
+        return obj.goal_cents
+
+
+class AccountOut(Schema):
+    code: str
+    name: str
+    kind: str
+    role: str
+    balance: int = Field(..., description="Minor units, debit positive.")
+
+    @staticmethod
+    def resolve_balance(obj: Account) -> int:
+        return obj.balance_cents
+
+
+class PostingOut(Schema):
+    account: str = Field(..., description="Account code.")
+    amount: int = Field(..., description="Minor units, debit positive, credit negative.")
+    balance_after: int
+
+    @staticmethod
+    def resolve_account(obj: Posting) -> str:
+        return obj.account.code
+
+    @staticmethod
+    def resolve_amount(obj: Posting) -> int:
+        return obj.amount_cents
+
+    @staticmethod
+    def resolve_balance_after(obj: Posting) -> int:
+        return obj.balance_after_cents
+
+
+class TransactionOut(Schema):
+    reference: str
+    effective_date: date
+    kind: str
+    memo: str
+    reason: str
+    source_ref: str
+    case_ref: str = Field(..., description="Pseudonymous case reference, if any.")
+    recorded_at: datetime
+    prev_hash: str
+    hash: str
+    reverses: str | None = Field(None, description="Reference of the reversed transaction.")
+    postings: list[PostingOut]
+
+    @staticmethod
+    def resolve_reverses(obj: Transaction) -> str | None:
+        return obj.reverses.reference if obj.reverses is not None else None
+
+    @staticmethod
+    def resolve_postings(obj: Transaction) -> Iterable[Posting]:
+        return obj.postings.all()
+
+
+class TransactionFilter(Schema):
+    start: date | None = Field(None, description="First effective date (YYYY-MM-DD).")
+    end: date | None = Field(None, description="Last effective date (YYYY-MM-DD).")
+    kind: Transaction.Kind | None = None
+    account: str | None = Field(None, description="Account code, e.g. 1010.")
+
+
+class TrialBalanceRowOut(Schema):
+    code: str
+    name: str
+    kind: str
+    role: str
+    debit: int
+    credit: int
+    balance: int
+
+    @staticmethod
+    def resolve_code(obj: TrialBalanceRow) -> str:
+        return obj.account.code
+
+    @staticmethod
+    def resolve_name(obj: TrialBalanceRow) -> str:
+        return obj.account.name
+
+    @staticmethod
+    def resolve_kind(obj: TrialBalanceRow) -> str:
+        return obj.account.kind
+
+    @staticmethod
+    def resolve_role(obj: TrialBalanceRow) -> str:
+        return obj.account.role
+
+    @staticmethod
+    def resolve_debit(obj: TrialBalanceRow) -> int:
+        return obj.debit_cents
+
+    @staticmethod
+    def resolve_credit(obj: TrialBalanceRow) -> int:
+        return obj.credit_cents
+
+    @staticmethod
+    def resolve_balance(obj: TrialBalanceRow) -> int:
+        return obj.balance_cents
+
+
+class TrialBalanceOut(Schema):
+    fund: str
+    currency: str
+    on: date | None = Field(None, description="End of this day; null for the current balances.")
+    rows: list[TrialBalanceRowOut]
+    total_debits: int
+    total_credits: int
+
+
+class CountsOut(Schema):
+    transactions: int
+    postings: int
+
+
+class FundVerificationOut(Schema):
+    fund: str
+    ok: bool
+    chain_head: str
+    counts: CountsOut
+    problem: str
+    bad_transaction: str
+
+    @staticmethod
+    def resolve_counts(obj: Verification) -> dict[str, int]:
+        return {"transactions": obj.transactions, "postings": obj.postings}
+
+
+class VerificationOut(Schema):
+    ok: bool
+    funds: list[FundVerificationOut]
+
+
+@router.get("/funds/{slug}/progress", response=ProgressOut, auth=None, tags=["public"])
+def progress(request: HttpRequest, slug: str) -> Progress:
+    """Return a public fund's goal progress (no sign-in needed)."""
+    return fund_progress(get_public_fund(slug))
+
+
+@router.get("/funds", response=list[FundOut], auth=LEDGER_READERS)
+def funds(request: HttpRequest) -> QuerySet[Fund]:
+    """List every fund, public or not."""
+    return list_funds()
+
+
+@router.get("/funds/{slug}/accounts", response=list[AccountOut], auth=LEDGER_READERS)
+def accounts(request: HttpRequest, slug: str) -> QuerySet[Account]:
+    """List the fund's chart of accounts with current balances."""
+    return list_accounts(get_fund(slug))
+
+
+@router.get("/funds/{slug}/transactions", response=list[TransactionOut], auth=LEDGER_READERS)
+@paginate(LimitOffsetPagination, max_limit=500)
+def transactions(
+    request: HttpRequest, slug: str, filters: Query[TransactionFilter]
+) -> QuerySet[Transaction]:
+    """List the fund's transactions with their postings, newest first."""
+    fund = get_fund(slug)
+    if filters.start and filters.end and filters.start > filters.end:
+        raise HttpError(400, "start must be on or before end.")
+    account = None
+    if filters.account:
+        try:
+            account = get_account(fund, filters.account)
+        except Http404:
+            raise HttpError(400, f"Fund {fund.slug} has no account {filters.account}.") from None
+    postings = Posting.objects.select_related("account").order_by("id")
+    return list_transactions(
+        fund, start=filters.start, end=filters.end, kind=filters.kind, account=account
+    ).prefetch_related(Prefetch("postings", queryset=postings))
+
+
+@router.get("/funds/{slug}/trial-balance", response=TrialBalanceOut, auth=LEDGER_READERS)
+def trial_balance_of(request: HttpRequest, slug: str, on: date | None = None) -> dict[str, object]:
+    """Return every account's balance, now or at the end of a day, with total debits and credits."""
+    fund = get_fund(slug)
+    rows = trial_balance(fund, on=on)
+    return {
+        "fund": fund.slug,
+        "currency": fund.currency,
+        "on": on,
+        "rows": rows,
+        "total_debits": sum(row.debit_cents for row in rows),
+        "total_credits": sum(row.credit_cents for row in rows),
+    }
+
+
+@router.get("/ledger/verify", response=VerificationOut, auth=LEDGER_READERS)
+def verify(request: HttpRequest, fund: str | None = None) -> dict[str, object]:
+    """Recompute the hash chain, zero-sums and balances of one fund (by slug) or of all funds."""
+    chosen = [get_fund(fund)] if fund else list(list_funds())
+    results = [verify_fund(each) for each in chosen]
+    return {"ok": all(result.ok for result in results), "funds": results}
