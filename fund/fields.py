@@ -20,7 +20,8 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
     """Text stored encrypted with AES-256-GCM and decrypted on load; it cannot be searched.
 
     The ciphertext is bound to ``context``, by default ``"<app_label>.<Model>.<field>"``. Pass the
-    old context explicitly when renaming a model or field, or its stored values stop decrypting.
+    old context explicitly when renaming a model or field, or its stored values stop decrypting
+    (makemigrations then shows no change to the field).
     Loading a value that does not decrypt raises ``fund.crypto.DecryptionError``. Only ``isnull``
     lookups work; find rows by a blind index (``fund.crypto.blind_index``) stored next to it.
     """
@@ -39,8 +40,10 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
 
     def deconstruct(self) -> Any:
         name, _path, args, kwargs = super().deconstruct()
-        if self.explicit_context:
-            kwargs["context"] = self.explicit_context
+        # Always spelled out, so that copies (migration state, pghistory event models) keep
+        # decrypting the same values, and a rename that would change it shows up in makemigrations.
+        if self.context:
+            kwargs["context"] = self.context
         return name, "fund.fields.EncryptedTextField", args, kwargs
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:

@@ -380,9 +380,22 @@ def test_the_field_deconstructs_for_migrations():
     assert kwargs == {"blank": True, "context": "cases.Person.legal_name"}
     rebuilt = EncryptedTextField(*args, **kwargs)
     assert rebuilt.context == "cases.Person.legal_name"
-    _, _, _, default_kwargs = Secret._meta.get_field("note").deconstruct()
-    assert "context" not in default_kwargs
-    assert Secret._meta.get_field("note").context == "cryptoapp.Secret.note"
+    note = Secret._meta.get_field("note")
+    assert note.context == "cryptoapp.Secret.note"
+    _, _, _, default_kwargs = note.deconstruct()
+    assert default_kwargs["context"] == "cryptoapp.Secret.note"
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_a_copy_of_the_field_on_another_model_keeps_decrypting_the_same_values():
+    """As pghistory builds event models: a field rebuilt from deconstruct() on another model."""
+    secret = Secret.objects.create(label="a", note="Maria")
+    _, _, args, kwargs = Secret._meta.get_field("note").deconstruct()
+    copy = EncryptedTextField(*args, **kwargs)
+    assert copy.context == "cryptoapp.Secret.note"
+    stored = raw_column(Secret, secret.pk, "note")
+    assert copy.from_db_value(stored, None, connection) == "Maria"
 
 
 @pytest.mark.django_db

@@ -1,0 +1,41 @@
+"""Background tasks of the fund app, run by `manage.py db_worker`.
+
+Task arguments are stored in the database until a worker runs them: pass ids and values that
+identify no one, never names, addresses or case details.
+"""
+
+import re
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage
+from django.tasks import task
+from django.template.loader import render_to_string
+
+# "<app>/email/<name>": the pair <name>_subject.txt and <name>_body.txt in that folder.
+EMAIL_TEMPLATE = re.compile(r"[a-z_]+/email/[a-z_]+")
+
+
+@task()
+def send_staff_email(
+    user_id: int, template: str, context: dict[str, str | int] | None = None
+) -> bool:
+    """E-mail a staff member the message rendered from ``<template>_subject.txt`` and ``_body.txt``.
+
+    The subject must not carry personal data: it shows in mail logs and notification previews.
+    Returns False, sending nothing, when the user is gone, inactive or has no e-mail address.
+    """
+    if not EMAIL_TEMPLATE.fullmatch(template):
+        raise ValueError("An e-mail template is named '<app>/email/<name>'.")
+    user_model = get_user_model()
+    try:
+        user = user_model._default_manager.get(pk=user_id)
+    except user_model.DoesNotExist:
+        return False
+    if not user.is_active or not user.email:
+        return False
+    values: dict[str, Any] = {**(context or {}), "user": user}
+    subject = " ".join(render_to_string(f"{template}_subject.txt", values).split())
+    body = render_to_string(f"{template}_body.txt", values)
+    EmailMessage(subject=subject, body=body, to=[user.email]).send()
+    return True

@@ -1,0 +1,148 @@
+"""Production settings pass `manage.py check --deploy` and refuse a weak or missing CSP."""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+
+from fund import crypto
+from tests.conftest import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+COOKIE_PROBE = """
+import json, django
+django.setup()
+from django.conf import settings as s
+print(json.dumps({name: getattr(s, name) for name in [
+    "SESSION_COOKIE_NAME", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_PATH", "SESSION_COOKIE_SAMESITE",
+    "CSRF_COOKIE_NAME", "CSRF_COOKIE_SECURE", "CSRF_COOKIE_DOMAIN", "CSRF_COOKIE_PATH",
+    "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "DEBUG",
+]}))
+"""
+
+
+@pytest.fixture
+def production_env(tmp_path) -> dict[str, str]:
+    """A production environment, and nothing from the test process's own settings."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "LANG": "C.UTF-8",
+        "DJANGO_SETTINGS_MODULE": "fund.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "fund.example.org",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/check.sqlite3",
+        "FIELD_ENCRYPTION_KEYS": crypto.generate_key_line("k1"),
+        "BLIND_INDEX_KEY": crypto.generate_blind_index_key(),
+    }
+
+
+def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_settings_pass_the_deploy_check(production_env):
+    result = check_deploy(production_env)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_inline_scripts_in_the_csp_fail_the_deploy_check(production_env):
+    result = check_deploy(production_env | {"DJANGO_SETTINGS_MODULE": "tests.settings_weak_csp"})
+    assert result.returncode != 0
+    assert "(fund.E005) SECURE_CSP script-src allows 'unsafe-inline'." in result.stderr
+
+
+def test_a_missing_csp_fails_the_deploy_check(production_env):
+    result = check_deploy(production_env | {"DJANGO_SETTINGS_MODULE": "tests.settings_no_csp"})
+    assert result.returncode != 0
+    assert "(fund.E002) SECURE_CSP is missing or empty." in result.stderr
+
+
+def test_production_without_a_secret_key_refuses_to_start(production_env):
+    del production_env["SECRET_KEY"]
+    result = check_deploy(production_env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_production_without_usable_field_keys_fails_the_deploy_check(production_env):
+    del production_env["FIELD_ENCRYPTION_KEYS"]
+    production_env["BLIND_INDEX_KEY"] = "c2hvcnQ="
+    result = check_deploy(production_env)
+    assert result.returncode != 0
+    assert "(fund.E006) FIELD_ENCRYPTION_KEYS is empty" in result.stderr
+    assert "(fund.E007) BLIND_INDEX_KEY is 5 bytes" in result.stderr
+
+
+@pytest.fixture
+def production_cookies(production_env) -> dict[str, object]:
+    """The cookie and transport settings that fund.settings computes with DEBUG off."""
+    output = subprocess.run(
+        [sys.executable, "-c", COOKIE_PROBE],
+        cwd=ROOT,
+        env=production_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    return json.loads(output)
+
+
+def test_production_cookies_are_host_prefixed_secure_and_host_only(production_cookies):
+    assert production_cookies["DEBUG"] is False
+    assert production_cookies["SESSION_COOKIE_NAME"] == "__Host-sessionid"
+    assert production_cookies["CSRF_COOKIE_NAME"] == "__Host-csrftoken"
+    assert production_cookies["SESSION_COOKIE_SECURE"] is True
+    assert production_cookies["CSRF_COOKIE_SECURE"] is True
+    assert production_cookies["SESSION_COOKIE_HTTPONLY"] is True
+    # Browsers reject a __Host- cookie that names a domain or a path other than /.
+    assert production_cookies["SESSION_COOKIE_DOMAIN"] is None
+    assert production_cookies["CSRF_COOKIE_DOMAIN"] is None
+    assert production_cookies["SESSION_COOKIE_PATH"] == "/"
+    assert production_cookies["CSRF_COOKIE_PATH"] == "/"
+    assert production_cookies["SECURE_SSL_REDIRECT"] is True
+    assert production_cookies["SECURE_HSTS_SECONDS"] >= 31536000
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_signing_in_over_https_sets_only_secure_host_prefixed_cookies(
+    client, coordinator, production_cookies
+):
+    cookie_settings = {
+        name: value
+        for name, value in production_cookies.items()
+        if name.startswith(("SESSION_COOKIE_", "CSRF_COOKIE_"))
+    }
+    with override_settings(**cookie_settings):
+        page = client.get("/accounts/login/", secure=True)
+        assert page.status_code == 200
+        signed_in = client.post(
+            "/accounts/login/", {"login": "cora", "password": PASSWORD}, secure=True
+        )
+        assert signed_in.status_code == 302
+    cookies = {**page.cookies, **signed_in.cookies}
+    assert set(cookies) == {"__Host-csrftoken", "__Host-sessionid"}
+    for morsel in cookies.values():
+        assert morsel["secure"] is True
+        assert morsel["path"] == "/"
+        assert not morsel["domain"]
+    assert cookies["__Host-sessionid"]["httponly"] is True
+    assert cookies["__Host-sessionid"]["samesite"] == "Lax"
