@@ -6,8 +6,9 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
-from ninja.security import HttpBearer
+from ninja.security import HttpBearer, SessionAuth
 
+from fund.middleware import has_second_factor
 from fund.roles import Role, has_role
 from fund.tokens import user_for_token
 
@@ -23,6 +24,19 @@ class BearerToken(HttpBearer):
 
 
 bearer = BearerToken()
+
+
+class SessionWithSecondFactor(SessionAuth):
+    """A browser session, accepted only once its user has enrolled a second factor."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> AbstractBaseUser | None:
+        user = super().authenticate(request, key)
+        if user is None or not has_second_factor(user):
+            return None
+        return user
+
+
+session_with_second_factor = SessionWithSecondFactor()
 
 
 class StaffDocsAccess:

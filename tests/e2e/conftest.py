@@ -1,0 +1,54 @@
+"""Browser journeys: Debian's Chromium driven by pytest-playwright against a live server."""
+
+import importlib
+import os
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made by the
+# tests themselves (creating personas) are still synchronous and safe.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Launch the system Chromium: a browser is never downloaded."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium (.ci/run does)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture
+def csp_violations(page):
+    """Collect what the browser refused because of the Content Security Policy."""
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return refused
+
+
+@pytest.fixture(autouse=True)
+def _staff_roles(transactional_db):
+    """Put back the roles migration 0002 creates: live-server tests flush the database."""
+    importlib.import_module("fund.migrations.0002_roles_and_cache").create_roles(apps, None)
