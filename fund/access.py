@@ -1,6 +1,6 @@
 """The access log: who viewed, exported or decrypted which sensitive record, and when."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 
 from fund.models import AccessLog
@@ -8,7 +8,7 @@ from fund.models import AccessLog
 
 def record_access(
     *,
-    user: AbstractBaseUser,
+    user: User | AnonymousUser,
     action: AccessLog.Action | str,
     obj: models.Model,
     detail: str = "",

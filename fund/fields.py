@@ -33,8 +33,10 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
         self.context = context or ""
         super().__init__(*args, **kwargs)
 
-    def contribute_to_class(self, cls: type[models.Model], name: str, **kwargs: Any) -> None:
-        super().contribute_to_class(cls, name, **kwargs)
+    def contribute_to_class(
+        self, cls: type[models.Model], name: str, private_only: bool = False
+    ) -> None:
+        super().contribute_to_class(cls, name, private_only=private_only)
         if not self.explicit_context:
             self.context = f"{cls._meta.label}.{name}"
 
@@ -48,7 +50,7 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
         errors = super().check(**kwargs)
-        if self.primary_key or self.unique or self.db_index:
+        if self.primary_key or self.unique or getattr(self, "db_index", False):
             errors.append(
                 checks.Error(
                     "An EncryptedTextField cannot be a primary key, unique or indexed: every "
@@ -111,7 +113,7 @@ def encrypted_fields() -> Iterator[tuple[type[models.Model], list[EncryptedTextF
 def count_field_keys() -> list[FieldKeyCount]:
     """Count each encrypted field's values by the key id they are under, without decrypting."""
     primary = crypto.primary_key_id()
-    counts = []
+    counts: list[FieldKeyCount] = []
     for model, fields in encrypted_fields():
         manager = model._base_manager.using(router.db_for_read(model))
         for f in fields:
@@ -137,7 +139,7 @@ def rotate_field_keys(*, batch_size: int = 500) -> list[FieldKeyCount]:
     Raises DecryptionError (rolling back the current batch) on a value no configured key opens.
     """
     primary = crypto.primary_key_id()
-    counts = []
+    counts: list[FieldKeyCount] = []
     for model, fields in encrypted_fields():
         model_counts = {
             f.attname: FieldKeyCount(label=f"{model._meta.label}.{f.name}") for f in fields
