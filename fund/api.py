@@ -1,6 +1,7 @@
 """The ninja API root: /api/v1/. Apps' routers are mounted by dotted path."""
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.module_loading import import_string
 from ninja import NinjaAPI, Schema
 
 from fund.auth import StaffDocsAccess, bearer, session_with_second_factor
@@ -26,3 +27,25 @@ def me(request: HttpRequest) -> dict[str, object]:
     """Return who the token or session belongs to, and their roles."""
     user = request.auth  # type: ignore[attr-defined]
     return {"username": user.get_username(), "roles": sorted(roles_of(user))}
+
+
+# Each app's errors, named by dotted path (fund imports no other app), and the HTTP status they
+# answer with as {"detail": message}. An error takes the status of its most specific listed class.
+ERROR_STATUSES: dict[str, int] = {
+    "fund.errors.FundError": 400,
+    "fund.errors.IdempotencyConflict": 409,
+    "fund.errors.AlreadyReversed": 409,
+}
+_statuses: dict[type, int] = {import_string(path): code for path, code in ERROR_STATUSES.items()}
+
+
+def refuse(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Answer a refused operation with its status and its message, which is safe to show."""
+    status = next(_statuses[cls] for cls in type(exc).__mro__ if cls in _statuses)
+    return api.create_response(request, {"detail": str(exc)}, status=status)
+
+
+for _error_class in _statuses:
+    api.add_exception_handler(_error_class, refuse)
+
+api.add_router("/", "fund.ledger_api.router")
