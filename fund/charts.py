@@ -47,7 +47,6 @@ class Thermometer:
 
 def thermometer(progress: Progress) -> Thermometer:
     """Return the thermometer for a fund's progress: the bar is the goal (or raised, if more)."""
-    # int(): PostgreSQL may hand sums back as Decimal; the geometry is plain float arithmetic.
     goal, raised = int(progress.goal), max(int(progress.raised), 0)
     scale = max(goal, raised, 1)
     spent = min(max(int(progress.spent), 0), raised)

@@ -36,9 +36,9 @@ SPENT_ROLES = frozenset({*PROGRAM_ROLES, Role.BOND_FORFEITURE})
 PROGRESS_SQL = """
     SELECT role, balance_cents FROM fund_account WHERE fund_id = %(fund)s
     UNION ALL SELECT ':gifts', gift_count FROM fund_ledgerhead WHERE fund_id = %(fund)s
-    UNION ALL SELECT ':committed', coalesce(sum(amount_cents), 0) FROM fund_commitment
+    UNION ALL SELECT ':committed', coalesce(sum(amount_cents), 0)::bigint FROM fund_commitment
         WHERE fund_id = %(fund)s AND released_at IS NULL
-    UNION ALL SELECT ':cases', count(*) FROM fund_supportedcase
+    UNION ALL SELECT ':cases', count(*)::bigint FROM fund_supportedcase
         WHERE fund_id = %(fund)s AND payments > 0
 """
 

@@ -9,7 +9,6 @@ from fund.models import Transaction
 from fund.queries import fund_progress
 from fund.verify import verify_fund
 
-
 # On PostgreSQL each posting commits, as in `make demo` (one long transaction would keep every
 # version of the busy account rows). SQLite's test teardown deletes rows, which the ledger refuses,
 # so there the test runs inside one transaction.
@@ -27,6 +26,9 @@ def test_the_demo_year_verifies_and_seeding_twice_changes_nothing():
     seed_fund(treasurer=treasurer)
 
     assert Transaction.objects.count() == count
+    assert all(
+        type(figure) is int for figure in vars(first).values() if not isinstance(figure, str)
+    )
     assert fund_progress(fund) == first
     assert verify_fund(fund).ok
     assert 0 < first.raised < first.goal
