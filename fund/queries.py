@@ -36,10 +36,10 @@ SPENT_ROLES = frozenset({*PROGRAM_ROLES, Role.BOND_FORFEITURE})
 PROGRESS_SQL = """
     SELECT role, balance_cents FROM fund_account WHERE fund_id = %(fund)s
     UNION ALL SELECT ':gifts', gift_count FROM fund_ledgerhead WHERE fund_id = %(fund)s
-    UNION ALL SELECT ':committed', coalesce(sum(amount_cents), 0)::bigint FROM fund_commitment
-        WHERE fund_id = %(fund)s AND released_at IS NULL
-    UNION ALL SELECT ':cases', count(*)::bigint FROM fund_supportedcase
-        WHERE fund_id = %(fund)s AND payments > 0
+    UNION ALL SELECT ':committed', CAST(coalesce(sum(amount_cents), 0) AS bigint)
+        FROM fund_commitment WHERE fund_id = %(fund)s AND released_at IS NULL
+    UNION ALL SELECT ':cases', CAST(count(*) AS bigint)
+        FROM fund_supportedcase WHERE fund_id = %(fund)s AND payments > 0
 """
 
 
