@@ -1,0 +1,268 @@
+"""Forms of the treasurer screens: filters, period changes, manual journal entries, reversals."""
+
+import re
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any, cast
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from fund.models import Account, Fund, Transaction
+from fund.queries import list_accounts
+from fund.services import Leg
+
+# Plain digits or thousands grouped by commas, then optional cents: 1234.5, 1,234.56, .25
+AMOUNT_PATTERN = re.compile(r"(\d{1,13}|\d{1,3}(,\d{3}){1,4})(\.\d*)?|\.\d+")
+DEFAULT_LEGS = 4
+MAX_LEGS = 20
+
+
+def dollars(cents: int) -> str:
+    """Return cents as dollars for a message, e.g. 123456 -> "$1,234.56"."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}${whole:,}.{part:02d}"
+
+
+def parse_cents(text: str) -> int | None:
+    """Return a dollar amount such as "1,234.56" as integer cents (None if blank).
+
+    Parsed with Decimal, never a float; refuses negatives, fractions of a cent and zero.
+    """
+    text = text.strip().removeprefix("$").strip()
+    if not text:
+        return None
+    if text.startswith("-"):
+        raise ValidationError(
+            "Enter a positive amount: put a credit in the Credit column.", code="negative"
+        )
+    if not AMOUNT_PATTERN.fullmatch(text):
+        raise ValidationError("Enter an amount in dollars and cents, like 12.34.", code="invalid")
+    cents = Decimal(text.replace(",", "")) * 100
+    if cents != cents.to_integral_value():
+        raise ValidationError("Amounts have at most two decimal places.", code="fraction")
+    if cents == 0:
+        raise ValidationError("Enter an amount above zero, or leave it blank.", code="zero")
+    return int(cents)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class TransactionFilterForm(forms.Form):
+    """Narrow the transactions list by date range and kind (GET)."""
+
+    start = forms.DateField(required=False, label="From", widget=DateInput())
+    end = forms.DateField(required=False, label="To", widget=DateInput())
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Transaction.Kind.choices])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            raise ValidationError("The start date is after the end date.")
+        return data
+
+
+class DateRangeForm(forms.Form):
+    """Narrow an account's postings by date range (GET)."""
+
+    start = forms.DateField(required=False, label="From", widget=DateInput())
+    end = forms.DateField(required=False, label="To", widget=DateInput())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            raise ValidationError("The start date is after the end date.")
+        return data
+
+
+class TrialBalanceForm(forms.Form):
+    """Pick the day a trial balance is drawn at (GET); blank means now."""
+
+    on = forms.DateField(
+        required=False,
+        label="As of",
+        widget=DateInput(),
+        help_text="End of this day. Leave blank for current balances.",
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+    )
+
+
+class MonthInput(forms.DateInput):
+    input_type = "month"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m")
+
+
+class MonthField(forms.DateField):
+    """A month as YYYY-MM (what <input type=month> sends), cleaned to its first day."""
+
+    widget = MonthInput
+    input_formats = ["%Y-%m", "%Y-%m-%d"]
+    default_error_messages = {"invalid": "Enter a month as YYYY-MM."}
+
+    def to_python(self, value: Any) -> date | None:
+        day = super().to_python(value)
+        return day.replace(day=1) if day else None
+
+
+class ClosePeriodForm(forms.Form):
+    """Close a month of the books."""
+
+    month = MonthField()
+    reason = forms.CharField(required=False, max_length=500)
+
+
+class ReopenPeriodForm(forms.Form):
+    """Reopen a closed month: an admin, with a reason."""
+
+    month = MonthField()
+    reason = forms.CharField(
+        max_length=500, error_messages={"required": "Reopening a period needs a reason."}
+    )
+
+
+def new_idempotency_key() -> str:
+    """Return a fresh key for one rendering of a form that posts to the ledger."""
+    return f"journal:{uuid.uuid4()}"
+
+
+class JournalEntryForm(forms.Form):
+    """The header of a manual journal entry; its legs are a LegFormSet."""
+
+    effective_date = forms.DateField(label="Date", widget=DateInput())
+    memo = forms.CharField(max_length=500, help_text="What this entry records.")
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the correction is needed. Auditors read this.",
+        error_messages={"required": "A manual journal entry needs a reason."},
+    )
+    idempotency_key = forms.CharField(max_length=200, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {"effective_date": timezone.localdate(), "idempotency_key": new_idempotency_key()},
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean_memo(self) -> str:
+        memo: str = self.cleaned_data["memo"].strip()
+        if not memo:
+            raise ValidationError("Enter a memo.")
+        return memo
+
+    def clean_reason(self) -> str:
+        reason: str = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError("A manual journal entry needs a reason.")
+        return reason
+
+
+class LegForm(forms.Form):
+    """One leg: an account of the fund and a debit or a credit in dollars and cents."""
+
+    account = forms.ModelChoiceField(queryset=Account.objects.none(), required=False)
+    debit = forms.CharField(required=False, max_length=20)
+    credit = forms.CharField(required=False, max_length=20)
+
+    def __init__(self, *args: Any, fund: Fund, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        account_field: forms.ModelChoiceField = self.fields["account"]  # type: ignore[assignment]
+        account_field.queryset = list_accounts(fund)
+        account_field.empty_label = "Choose an account"
+        for name in ("debit", "credit"):
+            self.fields[name].widget.attrs.update(
+                {"inputmode": "decimal", "autocomplete": "off", "placeholder": "0.00"}
+            )
+
+    def clean_debit(self) -> int | None:
+        return parse_cents(self.cleaned_data["debit"])
+
+    def clean_credit(self) -> int | None:
+        return parse_cents(self.cleaned_data["credit"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        account, debit, credit = data.get("account"), data.get("debit"), data.get("credit")
+        if debit is not None and credit is not None:
+            raise ValidationError("Enter a debit or a credit on a line, not both.")
+        if account is None and (debit is not None or credit is not None):
+            raise ValidationError("Choose the account for this amount.")
+        if account is not None and debit is None and credit is None:
+            raise ValidationError("Enter a debit or a credit for this account.")
+        return data
+
+    def leg(self) -> Leg | None:
+        """Return the leg this line describes, or None for a blank line."""
+        account = self.cleaned_data.get("account")
+        if account is None:
+            return None
+        debit, credit = self.cleaned_data.get("debit"), self.cleaned_data.get("credit")
+        return Leg(account, debit if debit is not None else -(credit or 0))
+
+
+class BaseLegFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    """The legs of a journal entry: at least two, debits equal to credits."""
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        legs = self.legs()
+        if len(legs) < 2:
+            raise ValidationError("A journal entry needs at least two legs.")
+        if len({leg.account.pk for leg in legs}) < len(legs):
+            raise ValidationError("Use each account on one line only.")
+        debits = sum(leg.amount_cents for leg in legs if leg.amount_cents > 0)
+        credits = -sum(leg.amount_cents for leg in legs if leg.amount_cents < 0)
+        if debits != credits:
+            raise ValidationError(
+                f"Debits {dollars(debits)} and credits {dollars(credits)} "
+                f"differ by {dollars(abs(debits - credits))}."
+            )
+
+    def legs(self) -> list[Leg]:
+        """Return the legs of the filled-in lines."""
+        return [leg for form in self.forms if (leg := form.leg()) is not None]
+
+
+def leg_formset(rows: int = DEFAULT_LEGS) -> type[BaseLegFormSet]:
+    """Return a formset class of journal legs showing `rows` blank lines (at most MAX_LEGS)."""
+    formset = forms.formset_factory(
+        LegForm,
+        formset=BaseLegFormSet,
+        extra=max(2, min(rows, MAX_LEGS)),
+        max_num=MAX_LEGS,
+        validate_max=True,
+        absolute_max=MAX_LEGS,
+    )
+    return cast("type[BaseLegFormSet]", formset)
+
+
+class ReverseForm(forms.Form):
+    """Reverse a transaction: post its mirror today, with a memo saying why."""
+
+    memo = forms.CharField(
+        max_length=500,
+        label="Why reverse it?",
+        error_messages={"required": "Enter a memo saying why the transaction is reversed."},
+    )
+
+    def clean_memo(self) -> str:
+        memo: str = self.cleaned_data["memo"].strip()
+        if not memo:
+            raise ValidationError("Enter a memo saying why the transaction is reversed.")
+        return memo

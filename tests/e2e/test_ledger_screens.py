@@ -1,0 +1,64 @@
+"""A treasurer corrects the books from a phone: the journal form fits, refuses, then posts."""
+
+import re
+from datetime import timedelta
+
+import pyotp
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from fund.roles import Role
+from fund.services import create_fund
+from tests.conftest import PASSWORD, enrol_totp, make_staff
+from tests.fund.conftest import give_check
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+PHONE = {"width": 390, "height": 844}
+
+
+def horizontal_overflow(page: Page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def test_a_treasurer_posts_a_journal_entry_on_a_phone(
+    page: Page, live_server, django_user_model, csp_violations
+):
+    fund = create_fund(name="Valley Labor Council Legal Fund", slug="valley", goal_cents=100_000)
+    last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=10)
+    give_check(fund, 50_000, key="gift-1", on=last_month)
+    secret = enrol_totp(make_staff(django_user_model, "tess", Role.TREASURER, mfa=False))
+    page.set_viewport_size(PHONE)
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username or email").fill("tess")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("link", name="Ledger").click()
+    expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
+    assert horizontal_overflow(page) <= 0
+
+    page.get_by_role("link", name="New journal entry").click()
+    assert horizontal_overflow(page) <= 0
+    page.get_by_label("Date").fill(last_month.isoformat())
+    page.get_by_label("Memo").fill("Recode a filing fee")
+    page.get_by_label("Reason").fill("Was booked as an attorney fee")
+    page.get_by_label("Account, line 1").select_option(label="1010 Bank")
+    page.locator("#id_legs-0-debit").fill("12.34")
+    page.get_by_label("Account, line 2").select_option(label="3000 Net assets")
+    page.locator("#id_legs-1-credit").fill("12.30")
+    page.get_by_role("button", name="Post journal entry").click()
+
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Debits $12.34 and credits $12.30 differ by $0.04."
+    )
+    page.locator("#id_legs-1-credit").fill("12.34")
+    page.get_by_role("button", name="Post journal entry").click()
+
+    expect(page.get_by_text(re.compile(r"^Posted journal entry \d{4}-\d{6}\.$"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("^Transaction"))).to_be_visible()
+    assert horizontal_overflow(page) <= 0
+    assert csp_violations == []

@@ -1,0 +1,624 @@
+"""The treasurer screens: who may see and change the books, and what each page shows and refuses."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from fund.models import Period, PeriodChange, Transaction
+from fund.services import close_period, create_fund
+from tests.fund.conftest import Kind, Role, account, give_check, pay_attorney
+
+pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
+
+TODAY = timezone.localdate()
+# A day of last month: a month that has ended, so a treasurer may close it.
+LAST_MONTH = (TODAY.replace(day=1) - timedelta(days=1)).replace(day=10)
+
+
+@pytest.fixture
+def books(fund):
+    """A fund with a gift of $1,000.00 and an attorney payment of $250.00, last month."""
+    gift = give_check(fund, 100_000, key="gift-1", on=LAST_MONTH)
+    payment = pay_attorney(fund, 25_000, key="attorney-1", on=LAST_MONTH, case_ref="C-2026-0042")
+    return {"fund": fund, "gift": gift, "payment": payment}
+
+
+def detail_url(txn: Transaction) -> str:
+    return reverse("ledger_transaction", args=[txn.fund.slug, txn.reference])
+
+
+def read_urls(books) -> list[str]:
+    fund, gift = books["fund"], books["gift"]
+    return [
+        reverse("ledger_home"),
+        reverse("ledger_accounts", args=[fund.slug]),
+        reverse("ledger_account", args=[fund.slug, account(fund, Role.BANK).code]),
+        reverse("ledger_transactions", args=[fund.slug]),
+        detail_url(gift),
+        reverse("ledger_trial_balance", args=[fund.slug]),
+        reverse("ledger_periods", args=[fund.slug]),
+    ]
+
+
+def write_urls(books) -> list[str]:
+    fund, gift = books["fund"], books["gift"]
+    return [
+        reverse("ledger_journal", args=[fund.slug]),
+        reverse("ledger_reverse", args=[fund.slug, gift.reference]),
+        reverse("ledger_period_close", args=[fund.slug]),
+        reverse("ledger_period_reopen", args=[fund.slug]),
+    ]
+
+
+def entry(legs, *, on=LAST_MONTH, key="journal:test-1", memo="Recode a fee", reason="Miscoded"):
+    """Return the journal form's POST data; legs are (account, debit, credit) as typed."""
+    data = {
+        "effective_date": on.isoformat(),
+        "memo": memo,
+        "reason": reason,
+        "idempotency_key": key,
+        "legs-TOTAL_FORMS": str(max(4, len(legs))),
+        "legs-INITIAL_FORMS": "0",
+        "legs-MIN_NUM_FORMS": "0",
+        "legs-MAX_NUM_FORMS": "20",
+    }
+    for index, (leg_account, debit, credit) in enumerate(legs):
+        data[f"legs-{index}-account"] = str(leg_account.pk) if leg_account else ""
+        data[f"legs-{index}-debit"] = debit
+        data[f"legs-{index}-credit"] = credit
+    return data
+
+
+# Who may do what
+
+
+@pytest.mark.parametrize("persona", ["treasurer", "auditor", "admin_user"])
+def test_treasurers_auditors_and_admins_read_every_ledger_page(client, request, books, persona):
+    client.force_login(request.getfixturevalue(persona))
+
+    for url in read_urls(books):
+        response = client.get(url, follow=True)
+        assert response.status_code == 200, url
+
+
+@pytest.mark.parametrize("persona", ["coordinator", "outsider"])
+def test_coordinators_and_outsiders_are_refused_every_ledger_page(client, request, books, persona):
+    client.force_login(request.getfixturevalue(persona))
+
+    for url in read_urls(books):
+        assert client.get(url).status_code == 403, url
+    for url in write_urls(books):
+        assert client.post(url, {}).status_code == 403, url
+    assert Transaction.objects.count() == 2
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, books):
+    for url in read_urls(books):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("account_login")), url
+    for url in write_urls(books):
+        response = client.post(url, {})
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("account_login")), url
+    assert Transaction.objects.count() == 2
+
+
+def test_auditors_read_but_cannot_post_reverse_or_close(client, auditor, books):
+    fund = books["fund"]
+    client.force_login(auditor)
+
+    assert client.get(reverse("ledger_journal", args=[fund.slug])).status_code == 403
+    bank, contributions = account(fund, Role.BANK), account(fund, Role.CONTRIBUTIONS)
+    for url in write_urls(books):
+        data = entry([(bank, "1.00", ""), (contributions, "", "1.00")]) | {"month": "2020-01"}
+        assert client.post(url, data).status_code == 403, url
+    page = client.get(detail_url(books["gift"])).content.decode()
+    assert "Reverse this transaction" not in page
+    assert "New journal entry" not in page
+    assert Transaction.objects.count() == 2
+    assert not Period.objects.exists()
+
+
+def test_the_staff_menu_links_the_ledger_for_ledger_roles_only(client, treasurer, coordinator):
+    client.force_login(treasurer)
+    assert reverse("ledger_home") in client.get(reverse("dashboard")).content.decode()
+
+    client.force_login(coordinator)
+    assert reverse("ledger_home") not in client.get(reverse("dashboard")).content.decode()
+
+
+# Browsing
+
+
+def test_the_ledger_goes_straight_to_the_only_fund_and_lists_several(client, treasurer, fund):
+    client.force_login(treasurer)
+    response = client.get(reverse("ledger_home"))
+    assert response["Location"] == reverse("ledger_accounts", args=[fund.slug])
+
+    create_fund(name="Second Fund", slug="second", goal_cents=100)
+    page = client.get(reverse("ledger_home")).content.decode()
+    assert "Valley Labor Council Legal Fund" in page
+    assert "Second Fund" in page
+
+
+def test_the_chart_shows_each_account_balance_as_debit_or_credit(client, treasurer, books):
+    client.force_login(treasurer)
+
+    page = client.get(reverse("ledger_accounts", args=["valley"])).content.decode()
+
+    assert re.search(r"Bank</a>.*?\$750\.00 <span class=\"side\">Dr", page, re.S)
+    assert re.search(r"Contributions</a>.*?\$1,000\.00 <span class=\"side\">Cr", page, re.S)
+
+
+def test_an_account_page_lists_its_postings_with_balance_after(client, treasurer, books):
+    client.force_login(treasurer)
+    bank = account(books["fund"], Role.BANK)
+
+    page = client.get(reverse("ledger_account", args=["valley", bank.code])).content.decode()
+
+    gift, payment = books["gift"], books["payment"]
+    assert gift.reference in page
+    assert payment.reference in page
+    assert gift.memo in page
+    assert "Program payment" in page
+    assert LAST_MONTH.isoformat() in page
+    assert "$1,000.00" in page  # the gift's debit and the balance after it
+    assert "$250.00" in page  # the payment's credit
+    assert "$750.00" in page  # the balance after the payment
+    assert page.index(payment.reference) < page.index(gift.reference)  # newest first
+
+
+def test_the_transactions_list_filters_by_kind_and_dates(client, auditor, books):
+    client.force_login(auditor)
+    url = reverse("ledger_transactions", args=["valley"])
+    gift, payment = books["gift"], books["payment"]
+
+    page = client.get(url, {"kind": Kind.DISBURSEMENT}).content.decode()
+    assert payment.reference in page
+    assert gift.reference not in page
+
+    page = client.get(url, {"start": TODAY.isoformat()}).content.decode()
+    assert "No transactions match." in page
+
+    page = client.get(url, {"start": LAST_MONTH.isoformat(), "end": LAST_MONTH.isoformat()})
+    assert gift.reference in page.content.decode()
+
+
+def test_a_bad_filter_is_a_form_error_not_a_crash(client, auditor, books):
+    client.force_login(auditor)
+    url = reverse("ledger_transactions", args=["valley"])
+
+    response = client.get(url, {"start": "2026-02-31"})
+    assert response.status_code == 400
+    assert "Enter a valid date." in response.content.decode()
+
+    response = client.get(url, {"start": "2026-03-02", "end": "2026-03-01"})
+    assert response.status_code == 400
+    assert "The start date is after the end date." in response.content.decode()
+
+
+def test_the_transactions_list_is_paginated_by_get_parameters(client, auditor, fund):
+    for n in range(55):
+        give_check(fund, 100 + n, key=f"gift-{n}", on=LAST_MONTH)
+    client.force_login(auditor)
+    url = reverse("ledger_transactions", args=["valley"])
+
+    first = client.get(url, {"kind": Kind.GIFT_OFFLINE}).content.decode()
+    second = client.get(url, {"kind": Kind.GIFT_OFFLINE, "page": "2"}).content.decode()
+
+    assert "Page 1 of 2" in first
+    assert "?kind=gift_offline&amp;page=2" in first
+    assert "Page 2 of 2" in second
+    assert second.count('class="mono">20') == 5
+
+
+def test_a_transaction_page_shows_postings_hash_chain_recorder_and_case_ref(
+    client, auditor, treasurer, books
+):
+    fund = books["fund"]
+    txn = give_check(fund, 4_200, key="gift-by-tess", on=LAST_MONTH)
+    client.force_login(auditor)
+
+    page = client.get(detail_url(books["payment"])).content.decode()
+    assert books["payment"].hash in page
+    assert books["payment"].prev_hash in page
+    assert "C-2026-0042" in page
+    assert "Attorney fees" in page
+    assert "the system" in page
+
+    page = client.get(detail_url(txn)).content.decode()
+    assert txn.hash in page
+    assert txn.prev_hash == books["payment"].hash
+
+
+def test_an_unknown_transaction_or_account_is_not_found(client, auditor, books):
+    client.force_login(auditor)
+
+    assert (
+        client.get(reverse("ledger_transaction", args=["valley", "1999-000001"])).status_code == 404
+    )
+    assert client.get(reverse("ledger_transaction", args=["valley", "2026-1"])).status_code == 404
+    assert client.get(reverse("ledger_account", args=["valley", "9999"])).status_code == 404
+    assert client.get(reverse("ledger_accounts", args=["nope"])).status_code == 404
+
+
+# Trial balance
+
+
+def test_the_trial_balance_totals_match(client, auditor, books):
+    client.force_login(auditor)
+
+    response = client.get(reverse("ledger_trial_balance", args=["valley"]))
+
+    assert response.context["debit_total"] == response.context["credit_total"] == 100_000
+    page = response.content.decode()
+    assert re.search(r'id="debit-total">\$1,000\.00<', page)
+    assert re.search(r'id="credit-total">\$1,000\.00<', page)
+    assert "Balanced: debits equal credits." in page
+
+
+def test_the_trial_balance_as_of_a_day_leaves_out_later_postings(client, auditor, books):
+    give_check(books["fund"], 5_000, key="later", on=TODAY)
+    client.force_login(auditor)
+    url = reverse("ledger_trial_balance", args=["valley"])
+
+    before = client.get(url, {"on": (LAST_MONTH - timedelta(days=1)).isoformat()})
+    at = client.get(url, {"on": LAST_MONTH.isoformat()})
+    now = client.get(url)
+
+    assert before.context["debit_total"] == before.context["credit_total"] == 0
+    assert at.context["debit_total"] == at.context["credit_total"] == 100_000
+    assert now.context["debit_total"] == now.context["credit_total"] == 105_000
+
+
+def test_a_bad_trial_balance_date_is_a_form_error(client, auditor, books):
+    client.force_login(auditor)
+
+    response = client.get(reverse("ledger_trial_balance", args=["valley"]), {"on": "last week"})
+
+    assert response.status_code == 400
+    assert "Enter a date as YYYY-MM-DD." in response.content.decode()
+    assert response.context["rows"] is None
+
+
+# Manual journal entries
+
+
+def test_the_journal_form_carries_a_fresh_idempotency_key_and_four_lines(client, treasurer, fund):
+    client.force_login(treasurer)
+    url = reverse("ledger_journal", args=["valley"])
+
+    first = client.get(url).content.decode()
+    second = client.get(url).content.decode()
+
+    key_pattern = r'name="idempotency_key" value="(journal:[0-9a-f-]{36})"'
+    assert re.search(key_pattern, first)[1] != re.search(key_pattern, second)[1]
+    assert 'name="legs-TOTAL_FORMS" value="4"' in first
+    assert 'name="legs-TOTAL_FORMS" value="8"' in client.get(url, {"rows": 8}).content.decode()
+
+
+def test_a_balanced_journal_entry_posts_and_shows_its_transaction(client, treasurer, books):
+    fund = books["fund"]
+    attorney, filing = account(fund, Role.ATTORNEY_FEES), account(fund, Role.FILING_FEES)
+    client.force_login(treasurer)
+
+    response = client.post(
+        reverse("ledger_journal", args=["valley"]),
+        entry([(filing, "12.34", ""), (attorney, "", "$12.34")], reason="Was a filing fee"),
+    )
+
+    txn = Transaction.objects.get(kind=Kind.JOURNAL)
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(txn)
+    assert txn.reason == "Was a filing fee"
+    assert txn.recorded_by == treasurer
+    assert txn.effective_date == LAST_MONTH
+    assert {p.account.role: p.amount_cents for p in txn.postings.all()} == {
+        Role.FILING_FEES: 1_234,
+        Role.ATTORNEY_FEES: -1_234,
+    }
+    page = client.get(response["Location"]).content.decode()
+    assert f"Posted journal entry {txn.reference}." in page
+    assert "Was a filing fee" in page
+
+
+def test_amounts_are_parsed_exactly_with_thousands_and_cents(client, treasurer, books):
+    fund = books["fund"]
+    client.force_login(treasurer)
+    legs = [
+        (account(fund, Role.BANK), "1,000.10", ""),
+        (account(fund, Role.NET_ASSETS), "", "999.99"),
+        (account(fund, Role.INTEREST), "", ".11"),
+    ]
+
+    client.post(reverse("ledger_journal", args=["valley"]), entry(legs))
+
+    txn = Transaction.objects.get(kind=Kind.JOURNAL)
+    assert sorted(p.amount_cents for p in txn.postings.all()) == [-99_999, -11, 100_010]
+
+
+@pytest.mark.parametrize(
+    ("legs", "message"),
+    [
+        (
+            [("FILING_FEES", "12.34", ""), ("ATTORNEY_FEES", "", "12.00")],
+            "Debits $12.34 and credits $12.00 differ by $0.34.",
+        ),
+        (
+            [("FILING_FEES", "5.00", "5.00"), ("ATTORNEY_FEES", "", "5.00")],
+            "Enter a debit or a credit on a line, not both.",
+        ),
+        (
+            [("FILING_FEES", "-5.00", ""), ("ATTORNEY_FEES", "", "5.00")],
+            "Enter a positive amount: put a credit in the Credit column.",
+        ),
+        (
+            [("FILING_FEES", "5.001", ""), ("ATTORNEY_FEES", "", "5.001")],
+            "Amounts have at most two decimal places.",
+        ),
+        (
+            [("FILING_FEES", "5e2", ""), ("ATTORNEY_FEES", "", "500")],
+            "Enter an amount in dollars and cents, like 12.34.",
+        ),
+        ([("FILING_FEES", "5.00", "")], "A journal entry needs at least two legs."),
+        ([], "A journal entry needs at least two legs."),
+        (
+            [("FILING_FEES", "5.00", ""), (None, "", "5.00")],
+            "Choose the account for this amount.",
+        ),
+        (
+            [("FILING_FEES", "5.00", ""), ("ATTORNEY_FEES", "", "")],
+            "Enter a debit or a credit for this account.",
+        ),
+        (
+            [("FILING_FEES", "5.00", ""), ("FILING_FEES", "", "5.00")],
+            "Use each account on one line only.",
+        ),
+        (
+            [("FILING_FEES", "0.00", ""), ("ATTORNEY_FEES", "", "0")],
+            "Enter an amount above zero, or leave it blank.",
+        ),
+        (
+            [("ATTORNEY_FEES", "750.01", ""), ("BANK", "", "750.01")],
+            "Insufficient funds in Bank.",
+        ),
+    ],
+)
+def test_a_bad_journal_entry_is_a_clear_form_error_and_posts_nothing(
+    client, treasurer, books, legs, message
+):
+    fund = books["fund"]
+    client.force_login(treasurer)
+    typed = [(account(fund, getattr(Role, role)) if role else None, d, c) for role, d, c in legs]
+
+    response = client.post(reverse("ledger_journal", args=["valley"]), entry(typed))
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert "Nothing was posted." in response.content.decode()
+    assert Transaction.objects.count() == 2
+
+
+def test_a_journal_entry_needs_a_reason_and_a_memo(client, treasurer, books):
+    fund = books["fund"]
+    legs = [
+        (account(fund, Role.FILING_FEES), "1", ""),
+        (account(fund, Role.ATTORNEY_FEES), "", "1"),
+    ]
+    client.force_login(treasurer)
+
+    response = client.post(
+        reverse("ledger_journal", args=["valley"]), entry(legs, reason="  ", memo="")
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "A manual journal entry needs a reason." in page
+    assert "Memo: This field is required." in page
+    assert Transaction.objects.count() == 2
+
+
+def test_a_journal_entry_into_another_funds_account_is_refused(client, treasurer, books):
+    other = create_fund(name="Other Fund", slug="other", goal_cents=100)
+    legs = [
+        (account(other, Role.FILING_FEES), "1.00", ""),
+        (account(books["fund"], Role.ATTORNEY_FEES), "", "1.00"),
+    ]
+    client.force_login(treasurer)
+
+    response = client.post(reverse("ledger_journal", args=["valley"]), entry(legs))
+
+    assert response.status_code == 400
+    assert "Select a valid choice." in response.content.decode()
+    assert Transaction.objects.count() == 2
+
+
+def test_submitting_the_same_journal_form_twice_posts_once(client, treasurer, books):
+    fund = books["fund"]
+    legs = [(account(fund, Role.FILING_FEES), "7.00", ""), (account(fund, Role.BANK), "", "7.00")]
+    data = entry(legs, key="journal:double-click")
+    client.force_login(treasurer)
+
+    first = client.post(reverse("ledger_journal", args=["valley"]), data)
+    second = client.post(reverse("ledger_journal", args=["valley"]), data)
+
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert Transaction.objects.filter(kind=Kind.JOURNAL).count() == 1
+
+
+def test_a_spent_key_with_other_values_posts_nothing_and_offers_a_fresh_key(
+    client, treasurer, books
+):
+    fund = books["fund"]
+    filing, bank = account(fund, Role.FILING_FEES), account(fund, Role.BANK)
+    client.force_login(treasurer)
+    url = reverse("ledger_journal", args=["valley"])
+    client.post(url, entry([(filing, "7.00", ""), (bank, "", "7.00")], key="journal:k"))
+
+    response = client.post(url, entry([(filing, "8.00", ""), (bank, "", "8.00")], key="journal:k"))
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "already submitted with other values" in page
+    assert 'value="journal:k"' not in page
+    assert Transaction.objects.filter(kind=Kind.JOURNAL).count() == 1
+
+
+# Reversals
+
+
+def test_a_treasurer_reverses_a_transaction_once(client, treasurer, books):
+    payment = books["payment"]
+    client.force_login(treasurer)
+    url = reverse("ledger_reverse", args=["valley", payment.reference])
+
+    response = client.post(url, {"memo": "Paid the wrong attorney"})
+
+    reversal = Transaction.objects.get(reverses=payment)
+    assert response["Location"] == detail_url(reversal)
+    assert reversal.memo == "Paid the wrong attorney"
+    assert reversal.recorded_by == treasurer
+    assert payment.reference in client.get(detail_url(reversal)).content.decode()
+    page = client.get(detail_url(payment)).content.decode()
+    assert reversal.reference in page
+    assert "Reverse this transaction" not in page
+
+    again = client.post(url, {"memo": "Once more"})
+
+    assert again.status_code == 400
+    assert f"Transaction {payment.reference} is already reversed." in again.content.decode()
+    assert Transaction.objects.filter(kind=Kind.REVERSAL).count() == 1
+
+
+def test_a_reversal_needs_a_memo(client, treasurer, books):
+    payment = books["payment"]
+    client.force_login(treasurer)
+
+    response = client.post(
+        reverse("ledger_reverse", args=["valley", payment.reference]), {"memo": " "}
+    )
+
+    assert response.status_code == 400
+    assert "Enter a memo saying why the transaction is reversed." in response.content.decode()
+    assert not Transaction.objects.filter(kind=Kind.REVERSAL).exists()
+
+
+# Periods
+
+
+def test_the_periods_page_lists_months_with_activity_and_their_state(client, auditor, books):
+    close_period(fund=books["fund"], month=LAST_MONTH, actor=auditor)  # the service allows it
+    give_check(books["fund"], 100, key="now", on=TODAY)
+    client.force_login(auditor)
+
+    page = client.get(reverse("ledger_periods", args=["valley"])).content.decode()
+
+    assert f"{LAST_MONTH:%B %Y}" in page
+    assert f"{TODAY:%B %Y}" in page
+    assert "Closed" in page
+    assert "Current" in page
+    assert "<form" not in page.split("<main")[1].split("</main>")[0]
+
+
+def test_a_treasurer_closes_a_past_month_and_it_then_refuses_postings(client, treasurer, books):
+    fund = books["fund"]
+    client.force_login(treasurer)
+
+    response = client.post(
+        reverse("ledger_period_close", args=["valley"]),
+        {"month": f"{LAST_MONTH:%Y-%m}", "reason": "Bank statement reconciled"},
+    )
+
+    assert response.status_code == 302
+    period = Period.objects.get(fund=fund, month=LAST_MONTH.replace(day=1))
+    assert period.is_closed
+    change = PeriodChange.objects.get(period=period)
+    assert (change.action, change.actor, change.reason) == (
+        PeriodChange.Action.CLOSE,
+        treasurer,
+        "Bank statement reconciled",
+    )
+    page = client.get(response["Location"]).content.decode()
+    assert f"{LAST_MONTH:%B %Y} is closed." in page
+    assert "Bank statement reconciled" in page
+    assert "tess" in page
+
+    legs = [(account(fund, Role.FILING_FEES), "1.00", ""), (account(fund, Role.BANK), "", "1.00")]
+    refused = client.post(reverse("ledger_journal", args=["valley"]), entry(legs))
+
+    assert refused.status_code == 400
+    assert "The transaction is dated in a closed period." in refused.content.decode()
+    assert Transaction.objects.count() == 2
+
+
+def test_the_current_month_cannot_be_closed(client, treasurer, books):
+    client.force_login(treasurer)
+
+    response = client.post(
+        reverse("ledger_period_close", args=["valley"]), {"month": f"{TODAY:%Y-%m}"}
+    )
+
+    assert response.status_code == 400
+    assert f"{TODAY:%B %Y} has not ended yet." in response.content.decode()
+    assert not Period.objects.filter(is_closed=True).exists()
+
+
+def test_a_treasurer_sees_no_reopen_button_and_is_refused_reopening(client, treasurer, books):
+    fund = books["fund"]
+    close_period(fund=fund, month=LAST_MONTH, actor=treasurer)
+    client.force_login(treasurer)
+
+    page = client.get(reverse("ledger_periods", args=["valley"])).content.decode()
+    assert "Reopen" not in page
+
+    response = client.post(
+        reverse("ledger_period_reopen", args=["valley"]),
+        {"month": f"{LAST_MONTH:%Y-%m}", "reason": "I need to post a late fee"},
+    )
+
+    assert response.status_code == 400
+    assert "Only an admin can reopen a closed period." in response.content.decode()
+    assert Period.objects.get(fund=fund).is_closed
+    assert PeriodChange.objects.count() == 1
+
+
+def test_an_admin_reopens_a_month_with_a_reason_and_it_is_logged(
+    client, treasurer, admin_user, books
+):
+    fund = books["fund"]
+    close_period(fund=fund, month=LAST_MONTH, actor=treasurer)
+    client.force_login(admin_user)
+    url = reverse("ledger_period_reopen", args=["valley"])
+
+    page = client.get(reverse("ledger_periods", args=["valley"])).content.decode()
+    assert "Reopen" in page
+
+    without_reason = client.post(url, {"month": f"{LAST_MONTH:%Y-%m}", "reason": ""})
+    assert without_reason.status_code == 400
+    assert "Reopening a period needs a reason." in without_reason.content.decode()
+    assert Period.objects.get(fund=fund).is_closed
+
+    response = client.post(url, {"month": f"{LAST_MONTH:%Y-%m}", "reason": "Late bank fee"})
+
+    assert response.status_code == 302
+    assert not Period.objects.get(fund=fund).is_closed
+    change = PeriodChange.objects.get(action=PeriodChange.Action.REOPEN)
+    assert (change.actor, change.reason) == (admin_user, "Late bank fee")
+    page = client.get(response["Location"]).content.decode()
+    assert f"{LAST_MONTH:%B %Y} is open again." in page
+    assert "Late bank fee" in page
+    assert "reopened" in page
+
+
+def test_a_bad_month_is_a_form_error(client, treasurer, books):
+    client.force_login(treasurer)
+
+    response = client.post(reverse("ledger_period_close", args=["valley"]), {"month": "March"})
+
+    assert response.status_code == 400
+    assert "Enter a month as YYYY-MM." in response.content.decode()
