@@ -35,6 +35,7 @@ ERROR_STATUSES: dict[str, int] = {
     "fund.errors.FundError": 400,
     "fund.errors.IdempotencyConflict": 409,
     "fund.errors.AlreadyReversed": 409,
+    "fund.errors.NotAllowed": 403,
 }
 _statuses: dict[type, int] = {import_string(path): code for path, code in ERROR_STATUSES.items()}
 

@@ -31,3 +31,7 @@ class AlreadyReversed(FundError):
 
 class PeriodError(FundError):
     """A period cannot be closed or reopened."""
+
+
+class NotAllowed(FundError):
+    """The actor's role does not allow this operation."""

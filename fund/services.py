@@ -25,6 +25,7 @@ from fund.errors import (
     IdempotencyConflict,
     InsufficientFunds,
     InvalidTransaction,
+    NotAllowed,
     PeriodClosed,
     PeriodError,
     UnbalancedTransaction,
@@ -254,7 +255,7 @@ def post_transaction(
             ):
                 time.sleep(0.005 * 2**attempt)
                 continue
-            refusal = _ledger_refusal(error, ordered)
+            refusal = _ledger_refusal(error, ordered, effective_date)
             if refusal is None:
                 raise
             raise refusal from error
@@ -338,7 +339,7 @@ def reopen_period(*, fund: Fund, month: date, actor: AbstractBaseUser, reason: s
     from fund.roles import Role, has_role
 
     if not has_role(actor, Role.ADMIN):
-        raise PeriodError("Only an admin can reopen a closed period.")
+        raise NotAllowed("Only an admin can reopen a closed period.")
     if not reason.strip():
         raise PeriodError("Reopening a period needs a reason.")
     try:
@@ -501,7 +502,7 @@ def _post_portable(
         raise AlreadyReversed(f"Transaction {reverses.reference} is already reversed.")
     month = effective_date.replace(day=1)
     if Period.objects.filter(fund=fund, month=month, is_closed=True).exists():
-        raise PeriodClosed("The transaction is dated in a closed period.")
+        raise PeriodClosed(f"{month:%B %Y} is closed: date the transaction in an open period.")
     year = effective_date.year
     last = (
         Transaction.objects.filter(fund=fund, year=year)
@@ -564,7 +565,9 @@ def _post_portable(
     return txn
 
 
-def _ledger_refusal(error: DatabaseError, legs: Sequence[Leg]) -> FundError | None:
+def _ledger_refusal(
+    error: DatabaseError, legs: Sequence[Leg], effective_date: date
+) -> FundError | None:
     """Translate the database's refusal of a posting into a FundError fit to show, if it is one."""
     cause = error.__cause__
     sqlstate = getattr(cause, "sqlstate", None)
@@ -577,7 +580,9 @@ def _ledger_refusal(error: DatabaseError, legs: Sequence[Leg]) -> FundError | No
         return InsufficientFunds(f"Insufficient funds in {' or '.join(drawn) or 'the account'}.")
     refusals: dict[str | None, FundError] = {
         "DF001": IdempotencyConflict("Idempotency key reused with a different payload."),
-        "DF002": PeriodClosed("The transaction is dated in a closed period."),
+        "DF002": PeriodClosed(
+            f"{effective_date:%B %Y} is closed: date the transaction in an open period."
+        ),
         "DF003": AlreadyReversed("The transaction is already reversed."),
         "DF004": UnbalancedTransaction("Debits and credits do not balance."),
         "DF005": InsufficientFunds(

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fund.errors import FundError, IdempotencyConflict
+from fund.errors import FundError, IdempotencyConflict, NotAllowed
 from fund.forms import (
     DEFAULT_LEGS,
     ClosePeriodForm,
@@ -199,6 +199,9 @@ def ledger_period_reopen(request: HttpRequest, slug: str) -> HttpResponse:
             reopen_period(
                 fund=fund, month=month, actor=_actor(request), reason=form.cleaned_data["reason"]
             )
+        except NotAllowed as error:
+            form.add_error(None, str(error))
+            return _periods_page(request, fund, form=form, status=403)
         except FundError as error:
             form.add_error(None, str(error))
         else:
