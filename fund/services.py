@@ -7,18 +7,16 @@ the invariants on every other path. On SQLite (the demo) the same steps run here
 
 import calendar
 import contextlib
-import hashlib
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
+from fund.chain import canonical_digest, content_digest
 from fund.errors import (
     AlreadyReversed,
     FundError,
@@ -32,16 +30,14 @@ from fund.errors import (
 )
 from fund.models import (
     Account,
-    AccountMonth,
     Commitment,
     Fund,
     LedgerHead,
     Period,
     PeriodChange,
-    Posting,
-    SupportedCase,
     Transaction,
 )
+from fund.portable import post_portable
 
 Kind = Transaction.Kind
 Role = Account.Role
@@ -112,45 +108,6 @@ def create_fund(
     return fund
 
 
-def content_digest(
-    *,
-    fund_id: int,
-    effective_date: date,
-    kind: str,
-    memo: str,
-    reason: str,
-    source_ref: str,
-    case_ref: str,
-    idempotency_key: str,
-    recorded_by_id: int | None,
-    reverses_id: int | None,
-    recorded_at: datetime,
-    legs: Sequence[tuple[int, int]],
-) -> str:
-    """Return the SHA-256 of a transaction's canonical serialisation (what the chain covers)."""
-    document = {
-        "v": 1,
-        "fund": fund_id,
-        "date": effective_date.isoformat(),
-        "kind": str(kind),
-        "memo": memo,
-        "reason": reason,
-        "source_ref": source_ref,
-        "case_ref": case_ref,
-        "key": idempotency_key,
-        "recorded_by": recorded_by_id,
-        "reverses": reverses_id,
-        "recorded_at": recorded_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "legs": sorted([account_id, amount] for account_id, amount in legs),
-    }
-    return _sha256(json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
-
-
-def chain_hash(*, prev_hash: str, year: int, number: int, digest: str) -> str:
-    """Return a transaction's link in its fund's chain (the same formula as fund_post())."""
-    return _sha256(f"{prev_hash}|{year}|{number}|{digest}")
-
-
 def post_transaction(
     *,
     fund: Fund,
@@ -182,28 +139,24 @@ def post_transaction(
         key=idempotency_key,
         reason=reason,
     )
-    payload_hash = _sha256(
-        json.dumps(
-            {
-                "fund": fund.pk,
-                "date": effective_date.isoformat(),
-                "kind": str(kind),
-                "memo": memo,
-                "reason": reason,
-                "source_ref": source_ref,
-                "case_ref": case_ref,
-                "reverses": reverses.pk if reverses else None,
-                "legs": [[leg.account.pk, leg.amount_cents] for leg in ordered],
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
+    # What a replay must repeat exactly; who recorded it and when may differ.
+    payload_hash = canonical_digest(
+        {
+            "fund": fund.pk,
+            "date": effective_date.isoformat(),
+            "kind": str(kind),
+            "memo": memo,
+            "reason": reason,
+            "source_ref": source_ref,
+            "case_ref": case_ref,
+            "reverses": reverses.pk if reverses else None,
+            "legs": [[leg.account.pk, leg.amount_cents] for leg in ordered],
+        }
     )
     gift_delta = _gift_delta(kind, reverses)
     case_delta = _case_delta(kind, reverses, case_ref)
     on_postgres = connection.vendor == "postgresql"
-    post = _post_postgres if on_postgres else _post_portable
+    post = _post_postgres if on_postgres else post_portable
     in_outer_transaction = connection.in_atomic_block
     # On PostgreSQL fund_post() is one statement, so on its own it is one database transaction:
     # no BEGIN/COMMIT round trips. Inside a caller's transaction, a savepoint keeps it usable.
@@ -472,99 +425,6 @@ def _post_postgres(
     return txn
 
 
-def _post_portable(
-    *,
-    fund: Fund,
-    legs: Sequence[Leg],
-    effective_date: date,
-    kind: str,
-    memo: str,
-    reason: str,
-    source_ref: str,
-    case_ref: str,
-    key: str,
-    payload_hash: str,
-    actor: AbstractBaseUser | None,
-    reverses: Transaction | None,
-    recorded_at: datetime,
-    digest: str,
-    gift_delta: int,
-    case_delta: int,
-) -> Transaction:
-    """The steps of fund_post(), for SQLite, which serialises writers with its database lock."""
-    head = LedgerHead.objects.select_for_update().get(fund=fund)
-    existing = Transaction.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        if existing.payload_hash != payload_hash:
-            raise IdempotencyConflict("Idempotency key reused with a different payload.")
-        return existing
-    if reverses is not None and Transaction.objects.filter(reverses=reverses).exists():
-        raise AlreadyReversed(f"Transaction {reverses.reference} is already reversed.")
-    month = effective_date.replace(day=1)
-    if Period.objects.filter(fund=fund, month=month, is_closed=True).exists():
-        raise PeriodClosed(f"{month:%B %Y} is closed: date the transaction in an open period.")
-    year = effective_date.year
-    last = (
-        Transaction.objects.filter(fund=fund, year=year)
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-        or 0
-    )
-    number = last + 1
-    txn = Transaction.objects.create(
-        fund=fund,
-        year=year,
-        number=number,
-        effective_date=effective_date,
-        recorded_at=recorded_at,
-        kind=kind,
-        memo=memo,
-        reason=reason,
-        source_ref=source_ref,
-        case_ref=case_ref,
-        idempotency_key=key,
-        payload_hash=payload_hash,
-        recorded_by=actor,
-        reverses=reverses,
-        prev_hash=head.chain_head,
-        hash=chain_hash(prev_hash=head.chain_head, year=year, number=number, digest=digest),
-    )
-    for leg in legs:
-        Account.objects.filter(pk=leg.account.pk).update(
-            balance_cents=F("balance_cents") + leg.amount_cents
-        )
-        account = Account.objects.get(pk=leg.account.pk)
-        if account.no_overdraft and account.balance_cents < 0:
-            raise InsufficientFunds(f"Insufficient funds in {account.name}.")
-        Posting.objects.create(
-            transaction=txn,
-            account=account,
-            amount_cents=leg.amount_cents,
-            balance_after_cents=account.balance_cents,
-        )
-        checkpoint, _ = AccountMonth.objects.get_or_create(account=account, month=month)
-        AccountMonth.objects.filter(pk=checkpoint.pk).update(
-            debit_cents=F("debit_cents") + max(leg.amount_cents, 0),
-            credit_cents=F("credit_cents") + max(-leg.amount_cents, 0),
-        )
-    if fund.restricted:
-        assets = sum(
-            Account.objects.filter(fund=fund, kind=Account.Kind.ASSET).values_list(
-                "balance_cents", flat=True
-            )
-        )
-        if assets < 0:
-            raise InsufficientFunds(f"Insufficient funds: {fund.name} is donor-restricted.")
-    LedgerHead.objects.filter(pk=head.pk).update(
-        chain_head=txn.hash, gift_count=F("gift_count") + gift_delta
-    )
-    if case_delta:
-        supported, _ = SupportedCase.objects.get_or_create(fund=fund, case_ref=case_ref)
-        SupportedCase.objects.filter(pk=supported.pk).update(payments=F("payments") + case_delta)
-    return txn
-
-
 def _ledger_refusal(
     error: DatabaseError, legs: Sequence[Leg], effective_date: date
 ) -> FundError | None:
@@ -595,7 +455,3 @@ def _ledger_refusal(
     if isinstance(error, IntegrityError) and constraint and "reverses" in constraint:
         return AlreadyReversed("The transaction is already reversed.")
     return None
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()

@@ -4,8 +4,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from fund.chain import chain_hash, content_digest
 from fund.models import GENESIS_HASH, Account, AccountMonth, Fund, LedgerHead, Posting, Transaction
-from fund.services import chain_hash, content_digest
 
 BATCH = 5000
 
