@@ -37,7 +37,7 @@ def test_a_treasurer_posts_a_journal_entry_on_a_phone(
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Continue").click()
-    page.get_by_role("link", name="Ledger").click()
+    page.get_by_role("navigation", name="Staff").get_by_role("link", name="Ledger").click()
     expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
     assert horizontal_overflow(page) <= 0
 
