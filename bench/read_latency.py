@@ -31,7 +31,7 @@ def fill(fund, transactions: int) -> float:  # type: ignore[no-untyped-def]
                 "SELECT count(*) FROM (SELECT fund_post(%s, %s || n, 'h', "
                 "date '2025-01-01' + (n %% 540), 'gift_offline', 'benchmark gift', '', '', '', "
                 "NULL, NULL, now(), 'd', ARRAY[%s, %s]::bigint[], ARRAY[2500, -2500]::bigint[],"
-                " 1, 0)"
+                " 1, 0, false)"
                 " FROM generate_series(%s, %s) AS n) AS posted",
                 [fund.pk, f"{fund.slug}:", bank, contributions, first, first + BATCH - 1],
             )

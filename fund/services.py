@@ -66,7 +66,7 @@ GIFT_KINDS = frozenset({Kind.GIFT_ONLINE, Kind.GIFT_OFFLINE})
 CASE_KINDS = frozenset({Kind.DISBURSEMENT, Kind.BOND_POSTED})
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 MAX_ATTEMPTS = 4
-FUND_POST_SQL = "SELECT * FROM fund_post(" + ", ".join(["%s"] * 17) + ")"  # noqa: S608
+FUND_POST_SQL = "SELECT * FROM fund_post(" + ", ".join(["%s"] * 18) + ")"  # noqa: S608
 
 
 @dataclass(frozen=True)
@@ -399,30 +399,36 @@ def _post_postgres(
     gift_delta: int,
     case_delta: int,
 ) -> Transaction:
-    rows = Transaction.objects.raw(
-        FUND_POST_SQL,
-        [
-            fund.pk,
-            key,
-            payload_hash,
-            effective_date,
-            str(kind),
-            memo,
-            reason,
-            source_ref,
-            case_ref,
-            actor.pk if actor else None,
-            reverses.pk if reverses else None,
-            recorded_at,
-            digest,
-            [leg.account.pk for leg in legs],
-            [leg.amount_cents for leg in legs],
-            gift_delta,
-            case_delta,
-        ],
+    with connection.cursor() as cursor:
+        cursor.execute(
+            FUND_POST_SQL,
+            [
+                fund.pk,
+                key,
+                payload_hash,
+                effective_date,
+                str(kind),
+                memo,
+                reason,
+                source_ref,
+                case_ref,
+                actor.pk if actor else None,
+                reverses.pk if reverses else None,
+                recorded_at,
+                digest,
+                [leg.account.pk for leg in legs],
+                [leg.amount_cents for leg in legs],
+                gift_delta,
+                case_delta,
+                connection.in_atomic_block,
+            ],
+        )
+        (row,) = cursor.fetchall()
+        by_column = dict(zip((column.name for column in cursor.description), row, strict=True))
+    fields = Transaction._meta.concrete_fields
+    return Transaction.from_db(
+        connection.alias, [f.attname for f in fields], [by_column[f.column] for f in fields]
     )
-    (txn,) = list(rows)
-    return txn
 
 
 def _ledger_refusal(

@@ -141,11 +141,12 @@ CREATE FUNCTION fund_post(
     p_fund bigint, p_key text, p_payload_hash text, p_effective date, p_kind text, p_memo text,
     p_reason text, p_source_ref text, p_case_ref text, p_recorded_by bigint, p_reverses bigint,
     p_recorded_at timestamptz, p_digest text, p_accounts bigint[], p_amounts bigint[],
-    p_gift_delta integer, p_case_delta integer
+    p_gift_delta integer, p_case_delta integer, p_check_now boolean
 ) RETURNS SETOF fund_transaction LANGUAGE plpgsql AS $$
 DECLARE
     v_head text;
     v_existing fund_transaction;
+    v_posted fund_transaction;
     v_year integer := extract(year FROM p_effective)::integer;
     v_number integer;
     v_hash text;
@@ -175,7 +176,8 @@ BEGIN
         VALUES (p_fund, v_year, v_number, p_effective, p_recorded_at, p_kind, p_memo, p_reason,
                 p_source_ref, p_case_ref, p_key, p_payload_hash, p_recorded_by, p_reverses, v_head,
                 v_hash)
-        RETURNING id INTO v_id;
+        RETURNING * INTO v_posted;
+    v_id := v_posted.id;
     INSERT INTO fund_posting (transaction_id, account_id, amount_cents, balance_after_cents)
         SELECT v_id, leg.account_id, leg.amount_cents, 0
         FROM unnest(p_accounts, p_amounts) WITH ORDINALITY AS leg(account_id, amount_cents, ord)
@@ -189,11 +191,14 @@ BEGIN
             ON CONFLICT (fund_id, case_ref) DO UPDATE
             SET payments = fund_supportedcase.payments + EXCLUDED.payments;
     END IF;
-    -- Run the commit-time checks now, so the caller gets the error from this call even inside a
-    -- larger transaction; then defer them again for whatever else that transaction does.
-    SET CONSTRAINTS fund_transaction_balanced, fund_posting_balanced IMMEDIATE;
-    SET CONSTRAINTS fund_transaction_balanced, fund_posting_balanced DEFERRED;
-    RETURN QUERY SELECT * FROM fund_transaction WHERE id = v_id;
+    IF p_check_now THEN
+        -- Inside a caller's transaction: run the commit-time checks now, so the error comes from
+        -- this call, then defer them again for whatever else that transaction does. (Called on
+        -- its own, the statement's commit runs them anyway.)
+        SET CONSTRAINTS fund_transaction_balanced, fund_posting_balanced IMMEDIATE;
+        SET CONSTRAINTS fund_transaction_balanced, fund_posting_balanced DEFERRED;
+    END IF;
+    RETURN NEXT v_posted;
 END $$;
 """
 

@@ -108,7 +108,7 @@ def test_the_fund_post_function_itself_refuses_unbalanced_legs(fund):
     with pytest.raises(DatabaseError, match="unbalanced"), connection.cursor() as cursor:
         cursor.execute(
             "SELECT id FROM fund_post(%s, 'k', 'h', %s, 'journal', 'm', '', '', '', NULL, NULL,"
-            " now(), 'd', %s, %s, 0, 0)",
+            " now(), 'd', %s, %s, 0, 0, false)",
             [fund.pk, DAY, [bank.pk, contributions.pk], [100, -99]],
         )
     assert not Transaction.objects.exists()
