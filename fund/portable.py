@@ -4,19 +4,16 @@ SQLite serialises writers with its database lock; the checks PostgreSQL makes in
 made here.
 """
 
-from collections.abc import Sequence
-from datetime import date, datetime
-from typing import TYPE_CHECKING
+from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F
 
 from fund.chain import chain_hash
+from fund.entries import Entry
 from fund.errors import AlreadyReversed, IdempotencyConflict, InsufficientFunds, PeriodClosed
 from fund.models import (
     Account,
     AccountMonth,
-    Fund,
     LedgerHead,
     Period,
     Posting,
@@ -24,44 +21,25 @@ from fund.models import (
     Transaction,
 )
 
-if TYPE_CHECKING:
-    from fund.services import Leg
-
 
 def post_portable(
-    *,
-    fund: Fund,
-    legs: Sequence["Leg"],
-    effective_date: date,
-    kind: str,
-    memo: str,
-    reason: str,
-    source_ref: str,
-    case_ref: str,
-    key: str,
-    payload_hash: str,
-    actor: AbstractBaseUser | None,
-    reverses: Transaction | None,
-    recorded_at: datetime,
-    digest: str,
-    gift_delta: int,
-    case_delta: int,
+    entry: Entry, *, payload_hash: str, recorded_at: datetime, digest: str
 ) -> Transaction:
     """The steps of fund_post(), for SQLite, which serialises writers with its database lock."""
-    head = LedgerHead.objects.select_for_update().get(fund=fund)
-    existing = Transaction.objects.filter(idempotency_key=key).first()
+    head = LedgerHead.objects.select_for_update().get(fund=entry.fund)
+    existing = Transaction.objects.filter(idempotency_key=entry.key).first()
     if existing is not None:
         if existing.payload_hash != payload_hash:
             raise IdempotencyConflict("Idempotency key reused with a different payload.")
         return existing
-    if reverses is not None and Transaction.objects.filter(reverses=reverses).exists():
-        raise AlreadyReversed(f"Transaction {reverses.reference} is already reversed.")
-    month = effective_date.replace(day=1)
-    if Period.objects.filter(fund=fund, month=month, is_closed=True).exists():
+    if entry.reverses is not None and Transaction.objects.filter(reverses=entry.reverses).exists():
+        raise AlreadyReversed(f"Transaction {entry.reverses.reference} is already reversed.")
+    month = entry.effective_date.replace(day=1)
+    if Period.objects.filter(fund=entry.fund, month=month, is_closed=True).exists():
         raise PeriodClosed(f"{month:%B %Y} is closed: date the transaction in an open period.")
-    year = effective_date.year
+    year = entry.effective_date.year
     last = (
-        Transaction.objects.filter(fund=fund, year=year)
+        Transaction.objects.filter(fund=entry.fund, year=year)
         .order_by("-number")
         .values_list("number", flat=True)
         .first()
@@ -69,24 +47,24 @@ def post_portable(
     )
     number = last + 1
     txn = Transaction.objects.create(
-        fund=fund,
+        fund=entry.fund,
         year=year,
         number=number,
-        effective_date=effective_date,
+        effective_date=entry.effective_date,
         recorded_at=recorded_at,
-        kind=kind,
-        memo=memo,
-        reason=reason,
-        source_ref=source_ref,
-        case_ref=case_ref,
-        idempotency_key=key,
+        kind=entry.kind,
+        memo=entry.memo,
+        reason=entry.reason,
+        source_ref=entry.source_ref,
+        case_ref=entry.case_ref,
+        idempotency_key=entry.key,
         payload_hash=payload_hash,
-        recorded_by=actor,
-        reverses=reverses,
+        recorded_by=entry.actor,
+        reverses=entry.reverses,
         prev_hash=head.chain_head,
         hash=chain_hash(prev_hash=head.chain_head, year=year, number=number, digest=digest),
     )
-    for leg in legs:
+    for leg in entry.legs:
         Account.objects.filter(pk=leg.account.pk).update(
             balance_cents=F("balance_cents") + leg.amount_cents
         )
@@ -104,18 +82,20 @@ def post_portable(
             debit_cents=F("debit_cents") + max(leg.amount_cents, 0),
             credit_cents=F("credit_cents") + max(-leg.amount_cents, 0),
         )
-    if fund.restricted:
+    if entry.fund.restricted:
         assets = sum(
-            Account.objects.filter(fund=fund, kind=Account.Kind.ASSET).values_list(
+            Account.objects.filter(fund=entry.fund, kind=Account.Kind.ASSET).values_list(
                 "balance_cents", flat=True
             )
         )
         if assets < 0:
-            raise InsufficientFunds(f"Insufficient funds: {fund.name} is donor-restricted.")
+            raise InsufficientFunds(f"Insufficient funds: {entry.fund.name} is donor-restricted.")
     LedgerHead.objects.filter(pk=head.pk).update(
-        chain_head=txn.hash, gift_count=F("gift_count") + gift_delta
+        chain_head=txn.hash, gift_count=F("gift_count") + entry.gift_delta
     )
-    if case_delta:
-        supported, _ = SupportedCase.objects.get_or_create(fund=fund, case_ref=case_ref)
-        SupportedCase.objects.filter(pk=supported.pk).update(payments=F("payments") + case_delta)
+    if entry.case_delta:
+        supported, _ = SupportedCase.objects.get_or_create(fund=entry.fund, case_ref=entry.case_ref)
+        SupportedCase.objects.filter(pk=supported.pk).update(
+            payments=F("payments") + entry.case_delta
+        )
     return txn

@@ -9,14 +9,13 @@ import calendar
 import contextlib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from fund.chain import canonical_digest, content_digest
+from fund.entries import Entry, Leg
 from fund.errors import (
     AlreadyReversed,
     FundError,
@@ -67,14 +66,6 @@ CASE_KINDS = frozenset({Kind.DISBURSEMENT, Kind.BOND_POSTED})
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 MAX_ATTEMPTS = 4
 FUND_POST_SQL = "SELECT * FROM fund_post(" + ", ".join(["%s"] * 18) + ")"  # noqa: S608
-
-
-@dataclass(frozen=True)
-class Leg:
-    """One side of a transaction: an account of the fund and a signed amount (debit +)."""
-
-    account: Account
-    amount_cents: int
 
 
 def create_fund(
@@ -139,22 +130,22 @@ def post_transaction(
         key=idempotency_key,
         reason=reason,
     )
-    # What a replay must repeat exactly; who recorded it and when may differ.
-    payload_hash = canonical_digest(
-        {
-            "fund": fund.pk,
-            "date": effective_date.isoformat(),
-            "kind": str(kind),
-            "memo": memo,
-            "reason": reason,
-            "source_ref": source_ref,
-            "case_ref": case_ref,
-            "reverses": reverses.pk if reverses else None,
-            "legs": [[leg.account.pk, leg.amount_cents] for leg in ordered],
-        }
+    entry = Entry(
+        fund=fund,
+        legs=tuple(ordered),
+        effective_date=effective_date,
+        kind=kind,
+        memo=memo,
+        reason=reason,
+        source_ref=source_ref,
+        case_ref=case_ref,
+        key=idempotency_key,
+        actor=actor,
+        reverses=reverses,
+        gift_delta=_gift_delta(kind, reverses),
+        case_delta=_case_delta(kind, reverses, case_ref),
     )
-    gift_delta = _gift_delta(kind, reverses)
-    case_delta = _case_delta(kind, reverses, case_ref)
+    payload_hash = entry.payload_hash()
     on_postgres = connection.vendor == "postgresql"
     post = _post_postgres if on_postgres else post_portable
     in_outer_transaction = connection.in_atomic_block
@@ -165,39 +156,13 @@ def post_transaction(
     )
     for attempt in range(1, MAX_ATTEMPTS + 1):
         recorded_at = timezone.now()
-        digest = content_digest(
-            fund_id=fund.pk,
-            effective_date=effective_date,
-            kind=kind,
-            memo=memo,
-            reason=reason,
-            source_ref=source_ref,
-            case_ref=case_ref,
-            idempotency_key=idempotency_key,
-            recorded_by_id=actor.pk if actor else None,
-            reverses_id=reverses.pk if reverses else None,
-            recorded_at=recorded_at,
-            legs=[(leg.account.pk, leg.amount_cents) for leg in ordered],
-        )
         try:
             with atomic():
                 return post(
-                    fund=fund,
-                    legs=ordered,
-                    effective_date=effective_date,
-                    kind=kind,
-                    memo=memo,
-                    reason=reason,
-                    source_ref=source_ref,
-                    case_ref=case_ref,
-                    key=idempotency_key,
+                    entry,
                     payload_hash=payload_hash,
-                    actor=actor,
-                    reverses=reverses,
                     recorded_at=recorded_at,
-                    digest=digest,
-                    gift_delta=gift_delta,
-                    case_delta=case_delta,
+                    digest=entry.digest(recorded_at),
                 )
         except DatabaseError as error:
             sqlstate = getattr(error.__cause__, "sqlstate", None)
@@ -381,45 +346,29 @@ def _case_delta(kind: str, reverses: Transaction | None, case_ref: str) -> int:
 
 
 def _post_postgres(
-    *,
-    fund: Fund,
-    legs: Sequence[Leg],
-    effective_date: date,
-    kind: str,
-    memo: str,
-    reason: str,
-    source_ref: str,
-    case_ref: str,
-    key: str,
-    payload_hash: str,
-    actor: AbstractBaseUser | None,
-    reverses: Transaction | None,
-    recorded_at: datetime,
-    digest: str,
-    gift_delta: int,
-    case_delta: int,
+    entry: Entry, *, payload_hash: str, recorded_at: datetime, digest: str
 ) -> Transaction:
     with connection.cursor() as cursor:
         cursor.execute(
             FUND_POST_SQL,
             [
-                fund.pk,
-                key,
+                entry.fund.pk,
+                entry.key,
                 payload_hash,
-                effective_date,
-                str(kind),
-                memo,
-                reason,
-                source_ref,
-                case_ref,
-                actor.pk if actor else None,
-                reverses.pk if reverses else None,
+                entry.effective_date,
+                str(entry.kind),
+                entry.memo,
+                entry.reason,
+                entry.source_ref,
+                entry.case_ref,
+                entry.actor.pk if entry.actor else None,
+                entry.reverses.pk if entry.reverses else None,
                 recorded_at,
                 digest,
-                [leg.account.pk for leg in legs],
-                [leg.amount_cents for leg in legs],
-                gift_delta,
-                case_delta,
+                [leg.account.pk for leg in entry.legs],
+                [leg.amount_cents for leg in entry.legs],
+                entry.gift_delta,
+                entry.case_delta,
                 connection.in_atomic_block,
             ],
         )
