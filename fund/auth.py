@@ -1,12 +1,14 @@
 """Authentication for the ninja API: bearer tokens for staff tools, sessions for the browser."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
+from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer, SessionAuth
+from ninja.security.base import AuthBase
 
 from fund.middleware import has_second_factor
 from fund.roles import Role, has_role
@@ -56,3 +58,35 @@ class StaffDocsAccess:
             return view(request, *args, **kwargs)
 
         return wrapper
+
+
+# The same credentials as above, admitted only for users holding one of the given roles.
+class RoleBearerToken(BearerToken):
+    def __init__(self, roles: Iterable[Role]) -> None:
+        super().__init__()
+        self.roles = tuple(roles)
+
+    def authenticate(self, request: HttpRequest, token: str) -> AbstractBaseUser | None:
+        return _admit(super().authenticate(request, token), self.roles)
+
+
+class RoleSessionWithSecondFactor(SessionWithSecondFactor):
+    def __init__(self, roles: Iterable[Role]) -> None:
+        super().__init__()
+        self.roles = tuple(roles)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> AbstractBaseUser | None:
+        return _admit(super().authenticate(request, key), self.roles)
+
+
+def _admit(user: AbstractBaseUser | None, roles: tuple[Role, ...]) -> AbstractBaseUser | None:
+    # Unknown credentials fall through to the next method (and finally 401); known staff without
+    # the role are refused outright (403).
+    if user is not None and not has_role(user, *roles):
+        raise AuthorizationError(message="Your role does not allow this.")
+    return user
+
+
+def staff_auth(*roles: Role) -> list[AuthBase]:
+    """Return API auth admitting a bearer token or an MFA session of a user holding a role."""
+    return [RoleBearerToken(roles), RoleSessionWithSecondFactor(roles)]

@@ -6,15 +6,13 @@ Mounted at /api/v1/ by fund.api. Posting is not exposed: later issues expose bus
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
-from ninja.errors import AuthorizationError, HttpError
+from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
-from ninja.security.base import AuthBase
 
-from fund import auth
+from fund.auth import staff_auth
 from fund.models import Account, Fund, Posting, Transaction
 from fund.queries import (
     Progress,
@@ -28,43 +26,10 @@ from fund.queries import (
     list_transactions,
     trial_balance,
 )
-from fund.roles import Role, has_role
+from fund.roles import Role
 from fund.verify import Verification, verify_fund
 
 router = Router(tags=["ledger"])
-
-
-# Named like the classes they extend: OpenAPI names a security scheme after its class, and these
-# are the same credentials, only restricted to roles.
-class BearerToken(auth.BearerToken):
-    def __init__(self, roles: Iterable[Role]) -> None:
-        super().__init__()
-        self.roles = tuple(roles)
-
-    def authenticate(self, request: HttpRequest, token: str) -> AbstractBaseUser | None:
-        return _admit(super().authenticate(request, token), self.roles)
-
-
-class SessionWithSecondFactor(auth.SessionWithSecondFactor):
-    def __init__(self, roles: Iterable[Role]) -> None:
-        super().__init__()
-        self.roles = tuple(roles)
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> AbstractBaseUser | None:
-        return _admit(super().authenticate(request, key), self.roles)
-
-
-def _admit(user: AbstractBaseUser | None, roles: tuple[Role, ...]) -> AbstractBaseUser | None:
-    # Unknown credentials fall through to the next method (and finally 401); known staff without
-    # the role are refused outright (403).
-    if user is not None and not has_role(user, *roles):
-        raise AuthorizationError(message="Your role does not give access to the ledger.")
-    return user
-
-
-def staff_auth(*roles: Role) -> list[AuthBase]:
-    """Return API auth admitting a bearer token or an MFA session of a user holding a role."""
-    return [BearerToken(roles), SessionWithSecondFactor(roles)]
 
 
 LEDGER_READERS = staff_auth(Role.TREASURER, Role.AUDITOR, Role.ADMIN)

@@ -128,7 +128,7 @@ def test_coordinators_and_outsiders_get_403(client, fund, request, persona, path
     response = client.get(API + path, **token_for(user))
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Your role does not give access to the ledger."}
+    assert response.json() == {"detail": "Your role does not allow this."}
 
 
 @pytest.mark.parametrize("path", STAFF_ENDPOINTS)
