@@ -17,7 +17,7 @@ export UV_PYTHON_DOWNLOADS := never
 help:
 	@echo "make demo   run the app with seeded demo data on http://127.0.0.1:8000"
 	@echo "make test   run the whole suite on a throwaway PostgreSQL, then the sqlite-marked tests"
-	@echo "make lint   ruff check + ruff format --check"
+	@echo "make lint   ruff check, ruff format --check, mypy --strict on fund/"
 	@echo "make bench  run the benchmarks in bench/ (prints figures)"
 
 $(UV):
@@ -51,6 +51,7 @@ test-sqlite: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy fund
 
 format: setup
 	$(VENV)/bin/ruff check --fix .

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from fund.middleware import SECOND_FACTORS
 
 
-class StaffAccountAdapter(DefaultAccountAdapter):
+class StaffAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is untyped
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         """Refuse public sign-up: staff are created with manage.py create_staff."""
         return False
@@ -28,7 +28,7 @@ class StaffAccountAdapter(DefaultAccountAdapter):
         """
         if app == "allauth.mfa" and self._enrolling_right_after_password_sign_in():
             return False
-        return super().is_reauthentication_required(app=app, **kwargs)
+        return bool(super().is_reauthentication_required(app=app, **kwargs))
 
     def _enrolling_right_after_password_sign_in(self) -> bool:
         request = self.request

@@ -47,6 +47,6 @@ def refuse(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 for _error_class in _statuses:
-    api.add_exception_handler(_error_class, refuse)
+    api.add_exception_handler(_error_class, refuse)  # type: ignore[arg-type]  # stub too wide
 
 api.add_router("/", "fund.ledger_api.router")

@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer, SessionAuth
@@ -18,7 +18,7 @@ from fund.tokens import user_for_token
 class BearerToken(HttpBearer):
     """`Authorization: Bearer <token>` as printed by `manage.py issue_api_token`."""
 
-    def authenticate(self, request: HttpRequest, token: str) -> AbstractBaseUser | None:
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = user_for_token(token)
         if user is not None:
             request.user = user
@@ -31,8 +31,8 @@ bearer = BearerToken()
 class SessionWithSecondFactor(SessionAuth):
     """A browser session, accepted only once its user has enrolled a second factor."""
 
-    def authenticate(self, request: HttpRequest, key: str | None) -> AbstractBaseUser | None:
-        user = super().authenticate(request, key)
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        user: User | None = super().authenticate(request, key)
         if user is None or not has_second_factor(user):
             return None
         return user
@@ -66,7 +66,7 @@ class RoleBearerToken(BearerToken):
         super().__init__()
         self.roles = tuple(roles)
 
-    def authenticate(self, request: HttpRequest, token: str) -> AbstractBaseUser | None:
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         return _admit(super().authenticate(request, token), self.roles)
 
 
@@ -75,11 +75,11 @@ class RoleSessionWithSecondFactor(SessionWithSecondFactor):
         super().__init__()
         self.roles = tuple(roles)
 
-    def authenticate(self, request: HttpRequest, key: str | None) -> AbstractBaseUser | None:
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         return _admit(super().authenticate(request, key), self.roles)
 
 
-def _admit(user: AbstractBaseUser | None, roles: tuple[Role, ...]) -> AbstractBaseUser | None:
+def _admit(user: User | None, roles: tuple[Role, ...]) -> User | None:
     # Unknown credentials fall through to the next method (and finally 401); known staff without
     # the role are refused outright (403).
     if user is not None and not has_role(user, *roles):

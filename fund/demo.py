@@ -13,7 +13,7 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from allauth.mfa.utils import decrypt
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from fund.roles import Role
@@ -44,11 +44,11 @@ DEMO_ACCOUNTS = (
 @dataclass(frozen=True)
 class SeededAccount:
     account: DemoAccount
-    user: AbstractUser
+    user: User
     recovery_codes: list[str]
 
 
-def _totp_secret(user: AbstractUser) -> str | None:
+def _totp_secret(user: User) -> str | None:
     authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
     return None if authenticator is None else decrypt(authenticator.data["secret"])
 
@@ -76,7 +76,7 @@ def seed_staff() -> list[SeededAccount]:
     return seeded
 
 
-def is_demo_account(user: AbstractUser) -> bool:
+def is_demo_account(user: User) -> bool:
     """Return whether the user is a demo account still holding the published TOTP secret."""
     names = {account.username for account in DEMO_ACCOUNTS}
     return user.get_username() in names and _totp_secret(user) == DEMO_TOTP_SECRET

@@ -8,11 +8,11 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
+from fund.entries import Leg
 from fund.models import Account, Fund, Transaction
 from fund.services import (
-    Leg,
     close_period,
     create_fund,
     post_transaction,
@@ -33,7 +33,7 @@ class DemoBooks:
     """Posts the demo year, keeping the running cash so no payment overdraws the bank."""
 
     fund: Fund
-    treasurer: AbstractBaseUser
+    treasurer: User
     accounts: dict[str, Account] = field(default_factory=dict)
     count: int = 0
     bank: int = 0
@@ -49,7 +49,8 @@ class DemoBooks:
         kind: str,
         memo: str,
         system: bool = False,
-        **extra: str,
+        source_ref: str = "",
+        case_ref: str = "",
     ) -> Transaction:
         self.count += 1
         txn = post_transaction(
@@ -60,7 +61,8 @@ class DemoBooks:
             memo=memo,
             idempotency_key=f"demo:{self.fund.slug}:{self.count}",
             actor=None if system else self.treasurer,
-            **extra,
+            source_ref=source_ref,
+            case_ref=case_ref,
         )
         for role, sign in ((debit, 1), (credit, -1)):
             if role == Role.BANK:
@@ -70,7 +72,7 @@ class DemoBooks:
         return txn
 
 
-def seed_fund(*, treasurer: AbstractBaseUser) -> Fund:
+def seed_fund(*, treasurer: User) -> Fund:
     """Create the demo fund (if missing) and post its year of activity. Idempotent."""
     fund = Fund.objects.filter(slug=DEMO_FUND_SLUG).first() or create_fund(
         name="Valley Labor Council Worker Defense Fund",

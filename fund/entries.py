@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from fund.chain import canonical_digest, content_digest
 from fund.models import Account, Fund, Transaction
@@ -30,7 +30,7 @@ class Entry:
     source_ref: str
     case_ref: str
     key: str
-    actor: AbstractBaseUser | None
+    actor: User | None
     reverses: Transaction | None
     gift_delta: int
     case_delta: int

@@ -10,9 +10,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from fund.entries import Leg
 from fund.models import Account, Fund, Transaction
 from fund.queries import list_accounts
-from fund.services import Leg
 
 # Plain digits or thousands grouped by commas, then optional cents: 1234.5, 1,234.56, .25
 AMOUNT_PATTERN = re.compile(r"(\d{1,13}|\d{1,3}(,\d{3}){1,4})(\.\d*)?|\.\d+")
@@ -179,7 +179,7 @@ class LegForm(forms.Form):
 
     def __init__(self, *args: Any, fund: Fund, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        account_field: forms.ModelChoiceField = self.fields["account"]  # type: ignore[assignment]
+        account_field: forms.ModelChoiceField[Account] = self.fields["account"]  # type: ignore[assignment]
         account_field.queryset = list_accounts(fund)
         account_field.empty_label = "Choose an account"
         for name in ("debit", "credit"):

@@ -19,7 +19,7 @@ SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
 def has_second_factor(user: object) -> bool:
     """Return whether the user has enrolled a TOTP app or a passkey."""
-    return Authenticator.objects.filter(user=user, type__in=SECOND_FACTORS).exists()
+    return bool(Authenticator.objects.filter(user=user, type__in=SECOND_FACTORS).exists())
 
 
 class RequireSecondFactorMiddleware:

@@ -5,7 +5,7 @@ from enum import StrEnum
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
@@ -21,21 +21,21 @@ class Role(StrEnum):
 VIEW_ALL_CASES = "cases.view_all_cases"
 
 
-def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[Role]:
+def roles_of(user: User | AnonymousUser) -> frozenset[Role]:
     """Return the roles a user holds (superusers hold admin)."""
     if not user.is_authenticated:
         return frozenset()
     cached: frozenset[Role] | None = getattr(user, "_fund_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+        names = set(user.groups.values_list("name", flat=True))
         cached = frozenset(role for role in Role if role.value in names)
-        if user.is_superuser:  # type: ignore[attr-defined]
+        if user.is_superuser:
             cached = cached | {Role.ADMIN}
-        user._fund_roles = cached  # type: ignore[union-attr]
+        user._fund_roles = cached  # type: ignore[attr-defined]  # a per-request cache
     return cached
 
 
-def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
+def has_role(user: User | AnonymousUser, *roles: Role) -> bool:
     """Return whether the user holds any of the given roles."""
     return bool(roles_of(user).intersection(roles))
 

@@ -11,11 +11,12 @@ import time
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from fund.entries import Entry, Leg
+from fund.entries import Entry
+from fund.entries import Leg as Leg  # part of this module's interface: callers build legs
 from fund.errors import (
     AlreadyReversed,
     FundError,
@@ -107,7 +108,7 @@ def post_transaction(
     kind: str,
     memo: str,
     idempotency_key: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source_ref: str = "",
     case_ref: str = "",
     reason: str = "",
@@ -183,7 +184,7 @@ def post_transaction(
 def reverse_transaction(
     *,
     original: Transaction,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     memo: str,
     effective_date: date | None = None,
     idempotency_key: str | None = None,
@@ -215,7 +216,7 @@ def record_journal_entry(
     effective_date: date,
     memo: str,
     reason: str,
-    actor: AbstractBaseUser,
+    actor: User,
     idempotency_key: str,
 ) -> Transaction:
     """Post a treasurer's manual correction; a memo and a reason are required."""
@@ -234,7 +235,7 @@ def record_journal_entry(
 
 
 @transaction.atomic
-def close_period(*, fund: Fund, month: date, actor: AbstractBaseUser, reason: str = "") -> Period:
+def close_period(*, fund: Fund, month: date, actor: User, reason: str = "") -> Period:
     """Close a month of the fund's books; transactions dated inside it are then refused."""
     month = month.replace(day=1)
     last_day = month.replace(day=calendar.monthrange(month.year, month.month)[1])
@@ -252,7 +253,7 @@ def close_period(*, fund: Fund, month: date, actor: AbstractBaseUser, reason: st
 
 
 @transaction.atomic
-def reopen_period(*, fund: Fund, month: date, actor: AbstractBaseUser, reason: str) -> Period:
+def reopen_period(*, fund: Fund, month: date, actor: User, reason: str) -> Period:
     """Reopen a closed month. Needs an admin and a reason; the change is logged."""
     from fund.roles import Role, has_role
 

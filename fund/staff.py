@@ -4,7 +4,7 @@ import secrets
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser, Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,7 +33,7 @@ def generate_password() -> str:
     return secrets.token_urlsafe(18)
 
 
-def check_password_strength(password: str, *, user: AbstractUser) -> None:
+def check_password_strength(password: str, *, user: User) -> None:
     """Raise StaffError, in one line, if the password fails AUTH_PASSWORD_VALIDATORS."""
     try:
         validate_password(password, user=user)
@@ -42,7 +42,7 @@ def check_password_strength(password: str, *, user: AbstractUser) -> None:
 
 
 @transaction.atomic
-def set_staff_roles(*, user: AbstractUser, roles: set[Role], legal_director: bool = False) -> None:
+def set_staff_roles(*, user: User, roles: set[Role], legal_director: bool = False) -> None:
     """Give the user exactly these roles; admin also makes them a Django superuser."""
     user.groups.set(Group.objects.filter(name__in=[role.value for role in roles]))
     is_admin = Role.ADMIN in roles
@@ -65,7 +65,7 @@ def create_staff(
     roles: set[Role],
     email: str = "",
     legal_director: bool = False,
-) -> AbstractUser:
+) -> User:
     """Create a staff account holding the roles; a legal director is also a coordinator.
 
     Refuses an existing username, no role at all, and a password the validators reject.

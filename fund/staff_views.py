@@ -7,7 +7,7 @@ parses its input, calls one query or service from fund/, and renders.
 from datetime import date
 
 from django.contrib import messages
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -248,9 +248,9 @@ def ledger_journal(request: HttpRequest, slug: str) -> HttpResponse:
     return _journal_page(request, fund, form, legs, status=400)
 
 
-def _actor(request: HttpRequest) -> AbstractBaseUser:
+def _actor(request: HttpRequest) -> User:
     """Return the signed-in user; role_required has already turned anonymous visitors away."""
-    if not isinstance(request.user, AbstractBaseUser):
+    if not isinstance(request.user, User):
         raise PermissionDenied
     return request.user
 

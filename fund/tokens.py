@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,7 +17,7 @@ def _digest(token: str) -> str:
 
 
 @transaction.atomic
-def issue_api_token(*, user: AbstractBaseUser, name: str = "") -> tuple[ApiToken, str]:
+def issue_api_token(*, user: User, name: str = "") -> tuple[ApiToken, str]:
     """Create a token for the user and return it with its plaintext, which is never stored."""
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
@@ -31,7 +31,7 @@ def revoke_api_token(*, token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def user_for_token(plaintext: str) -> AbstractBaseUser | None:
+def user_for_token(plaintext: str) -> User | None:
     """Return the active user a live token belongs to, or None."""
     if not plaintext.startswith(TOKEN_PREFIX):
         return None

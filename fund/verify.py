@@ -3,6 +3,7 @@
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
 from fund.chain import chain_hash, content_digest
 from fund.models import GENESIS_HASH, Account, AccountMonth, Fund, LedgerHead, Posting, Transaction
@@ -32,7 +33,7 @@ def verify_fund(fund: Fund) -> Verification:
     """Verify one fund's ledger; stop at the first bad transaction and say what is wrong with it."""
     result = Verification(fund=fund.slug)
     running: dict[int, int] = defaultdict(int)
-    months: dict[tuple[int, object], list[int]] = defaultdict(lambda: [0, 0])
+    months: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])
     prev_hash = GENESIS_HASH
     postings = _postings_by_transaction(fund)
     pending = next(postings, None)
