@@ -7,11 +7,13 @@ the invariants on every other path. On SQLite (the demo) the same steps run here
 
 import calendar
 import contextlib
+import re
 import time
 from collections.abc import Sequence
 from datetime import date, datetime
 
 from django.contrib.auth.models import User
+from django.core.validators import slug_re
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -77,11 +79,22 @@ def create_fund(
     currency: str = "USD",
     restricted: bool = False,
     tax_status: str = Fund.TaxStatus.LABOR,
+    is_public: bool = True,
     public_summary: str = "",
 ) -> Fund:
     """Create a fund with its ledger head and its chart of accounts."""
-    if goal_cents < 0:
-        raise InvalidTransaction("The goal cannot be negative.")
+    if not name.strip():
+        raise FundError("A fund needs a name.")
+    if not slug_re.fullmatch(slug):
+        raise FundError("A fund's slug is lowercase letters, digits and hyphens, e.g. valley-fund.")
+    if Fund.objects.filter(slug=slug).exists():
+        raise FundError(f"A fund with the slug {slug!r} already exists.")
+    if type(goal_cents) is not int or goal_cents < 0:
+        raise FundError("The goal is a whole, non-negative number of cents.")
+    if not re.fullmatch(r"[A-Za-z]{3}", currency):
+        raise FundError("The currency is a three-letter ISO code, e.g. USD.")
+    if tax_status not in Fund.TaxStatus.values:
+        raise FundError(f"Unknown tax status {tax_status!r}.")
     with transaction.atomic():
         fund = Fund.objects.create(
             name=name,
@@ -90,6 +103,7 @@ def create_fund(
             currency=currency.upper(),
             restricted=restricted,
             tax_status=tax_status,
+            is_public=is_public,
             public_summary=public_summary,
         )
         LedgerHead.objects.create(fund=fund)
