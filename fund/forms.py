@@ -56,21 +56,6 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-class TransactionFilterForm(forms.Form):
-    """Narrow the transactions list by date range and kind (GET)."""
-
-    start = forms.DateField(required=False, label="From", widget=DateInput())
-    end = forms.DateField(required=False, label="To", widget=DateInput())
-    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Transaction.Kind.choices])
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("start"), data.get("end")
-        if start and end and start > end:
-            raise ValidationError("The start date is after the end date.")
-        return data
-
-
 class DateRangeForm(forms.Form):
     """Narrow an account's postings by date range (GET)."""
 
@@ -83,6 +68,12 @@ class DateRangeForm(forms.Form):
         if start and end and start > end:
             raise ValidationError("The start date is after the end date.")
         return data
+
+
+class TransactionFilterForm(DateRangeForm):
+    """Narrow the transactions list by date range and kind (GET)."""
+
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Transaction.Kind.choices])
 
 
 class TrialBalanceForm(forms.Form):

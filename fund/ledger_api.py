@@ -16,7 +16,6 @@ from fund.auth import staff_auth
 from fund.models import Account, Fund, Posting, Transaction
 from fund.queries import (
     Progress,
-    TrialBalanceRow,
     fund_progress,
     get_account,
     get_fund,
@@ -76,21 +75,11 @@ class AccountOut(Schema):
 
 
 class PostingOut(Schema):
-    account: str = Field(..., description="Account code.")
-    amount: int = Field(..., description="Minor units, debit positive, credit negative.")
-    balance_after: int
-
-    @staticmethod
-    def resolve_account(obj: Posting) -> str:
-        return obj.account.code
-
-    @staticmethod
-    def resolve_amount(obj: Posting) -> int:
-        return obj.amount_cents
-
-    @staticmethod
-    def resolve_balance_after(obj: Posting) -> int:
-        return obj.balance_after_cents
+    account: str = Field(..., alias="account.code", description="Account code.")
+    amount: int = Field(
+        ..., alias="amount_cents", description="Minor units, debit positive, credit negative."
+    )
+    balance_after: int = Field(..., alias="balance_after_cents")
 
 
 class TransactionOut(Schema):
@@ -124,41 +113,13 @@ class TransactionFilter(Schema):
 
 
 class TrialBalanceRowOut(Schema):
-    code: str
-    name: str
-    kind: str
-    role: str
-    debit: int
-    credit: int
-    balance: int
-
-    @staticmethod
-    def resolve_code(obj: TrialBalanceRow) -> str:
-        return obj.account.code
-
-    @staticmethod
-    def resolve_name(obj: TrialBalanceRow) -> str:
-        return obj.account.name
-
-    @staticmethod
-    def resolve_kind(obj: TrialBalanceRow) -> str:
-        return obj.account.kind
-
-    @staticmethod
-    def resolve_role(obj: TrialBalanceRow) -> str:
-        return obj.account.role
-
-    @staticmethod
-    def resolve_debit(obj: TrialBalanceRow) -> int:
-        return obj.debit_cents
-
-    @staticmethod
-    def resolve_credit(obj: TrialBalanceRow) -> int:
-        return obj.credit_cents
-
-    @staticmethod
-    def resolve_balance(obj: TrialBalanceRow) -> int:
-        return obj.balance_cents
+    code: str = Field(..., alias="account.code")
+    name: str = Field(..., alias="account.name")
+    kind: str = Field(..., alias="account.kind")
+    role: str = Field(..., alias="account.role")
+    debit: int = Field(..., alias="debit_cents")
+    credit: int = Field(..., alias="credit_cents")
+    balance: int = Field(..., alias="balance_cents")
 
 
 class TrialBalanceOut(Schema):
