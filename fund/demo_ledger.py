@@ -166,33 +166,21 @@ def _union_local_check(books: DemoBooks, rng: random.Random, day: date) -> None:
 
 
 def _pay_for_case(books: DemoBooks, rng: random.Random, day: date, case_ref: str) -> None:
-    books.post(
-        Role.ATTORNEY_FEES,
-        Role.BANK,
-        rng.choice([250_000, 350_000, 500_000]),
-        on=day,
-        kind=Kind.DISBURSEMENT,
-        memo="Attorney retainer",
-        case_ref=case_ref,
-    )
-    books.post(
-        Role.FILING_FEES,
-        Role.BANK,
-        rng.choice([11_000, 26_000, 93_000]),
-        on=day,
-        kind=Kind.DISBURSEMENT,
-        memo="Filing fee",
-        case_ref=case_ref,
-    )
-    books.post(
-        Role.FAMILY_SUPPORT,
-        Role.BANK,
-        rng.choice([40_000, 60_000, 80_000]),
-        on=day,
-        kind=Kind.DISBURSEMENT,
-        memo="Family support: rent",
-        case_ref=case_ref,
-    )
+    payments = [
+        (Role.ATTORNEY_FEES, [250_000, 350_000, 500_000], "Attorney retainer"),
+        (Role.FILING_FEES, [11_000, 26_000, 93_000], "Filing fee"),
+        (Role.FAMILY_SUPPORT, [40_000, 60_000, 80_000], "Family support: rent"),
+    ]
+    for expense, amounts, memo in payments:
+        books.post(
+            expense,
+            Role.BANK,
+            rng.choice(amounts),
+            on=day,
+            kind=Kind.DISBURSEMENT,
+            memo=memo,
+            case_ref=case_ref,
+        )
 
 
 def _bonds(books: DemoBooks) -> None:
