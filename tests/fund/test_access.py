@@ -118,3 +118,21 @@ def test_the_admin_shows_the_access_log_read_only(client, admin_user, coordinato
     )
     assert bulk_delete.status_code in (200, 302)
     assert AccessLog.objects.filter(pk=entry.pk, detail="").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "statement", ["UPDATE fund_accesslog SET detail = 'x'", "DELETE FROM fund_accesslog"]
+)
+def test_raw_sql_cannot_change_or_delete_an_entry_on_postgresql(coordinator, record, statement):
+    from django.db import DatabaseError, connection, transaction
+
+    entry = record_access(user=coordinator, action="view", obj=record)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+    entry.refresh_from_db()
+    assert entry.detail == ""
