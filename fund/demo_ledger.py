@@ -7,6 +7,7 @@ idempotency keys, so seeding twice changes nothing.
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 
@@ -39,11 +40,13 @@ class DemoBooks:
     bank: int = 0
     clearing: int = 0
 
-    def post(
+    def post(self, debit: str, credit: str, cents: int, **fields: Any) -> Transaction:
+        """Post a two-leg transaction: `cents` from `credit` to `debit`."""
+        return self.post_legs([(debit, cents), (credit, -cents)], **fields)
+
+    def post_legs(
         self,
-        debit: str,
-        credit: str,
-        cents: int,
+        legs: list[tuple[str, int]],
         *,
         on: date,
         kind: str,
@@ -52,10 +55,11 @@ class DemoBooks:
         source_ref: str = "",
         case_ref: str = "",
     ) -> Transaction:
+        """Post signed legs by account role, keeping the running cash up to date."""
         self.count += 1
         txn = post_transaction(
             fund=self.fund,
-            legs=[Leg(self.accounts[debit], cents), Leg(self.accounts[credit], -cents)],
+            legs=[Leg(self.accounts[role], cents) for role, cents in legs],
             effective_date=on,
             kind=kind,
             memo=memo,
@@ -64,11 +68,11 @@ class DemoBooks:
             source_ref=source_ref,
             case_ref=case_ref,
         )
-        for role, sign in ((debit, 1), (credit, -1)):
+        for role, cents in legs:
             if role == Role.BANK:
-                self.bank += sign * cents
+                self.bank += cents
             elif role == Role.STRIPE_CLEARING:
-                self.clearing += sign * cents
+                self.clearing += cents
         return txn
 
 
@@ -194,19 +198,11 @@ def _bonds(books: DemoBooks) -> None:
         memo="Immigration bond posted",
         case_ref="C-2026-0101",
     )
-    books.count += 1
-    post_transaction(
-        fund=books.fund,
-        legs=[
-            Leg(books.accounts[Role.BANK], 801_240),
-            Leg(books.accounts[Role.BOND_DEPOSITS], -800_000),
-            Leg(books.accounts[Role.INTEREST], -1_240),
-        ],
-        effective_date=date(2026, 9, 15),
+    books.post_legs(
+        [(Role.BANK, 801_240), (Role.BOND_DEPOSITS, -800_000), (Role.INTEREST, -1_240)],
+        on=date(2026, 9, 15),
         kind=Kind.BOND_REFUNDED,
         memo="Bond cancelled at case end: principal and interest refunded",
-        idempotency_key=f"demo:{books.fund.slug}:{books.count}",
-        actor=books.treasurer,
         case_ref="C-2026-0101",
     )
     books.post(
