@@ -3,8 +3,8 @@
     python tests/pg.py --durable -- .venv/bin/python bench/posting_throughput.py [--seconds 10]
 
 Each writer is a separate process (as gunicorn workers and the task worker are) posting two-leg
-gifts through fund.services.post_transaction; all writers post to the same fund, the worst case,
-since a fund's chain head serialises its writers. Prints postings per second.
+gifts through fund.ledger.services.post_transaction; all writers post to the same fund, the worst
+case, since a fund's chain head serialises its writers. Prints postings per second.
 """
 
 import argparse
@@ -19,8 +19,8 @@ from common import machine, setup
 def writer(slug: str, seconds: float, counter) -> None:  # type: ignore[no-untyped-def]
     from django.db import connection
 
+    from fund.ledger.services import Leg, post_transaction
     from fund.models import Account, Fund, Transaction
-    from fund.services import Leg, post_transaction
 
     connection.close()
     fund = Fund.objects.get(slug=slug)
@@ -48,7 +48,7 @@ def writer(slug: str, seconds: float, counter) -> None:  # type: ignore[no-untyp
 def run(writers: int, seconds: float) -> float:
     from django.db import connection
 
-    from fund.services import create_fund
+    from fund.ledger.services import create_fund
 
     slug = f"bench-{writers}-{uuid.uuid4().hex[:6]}"
     create_fund(name=f"Throughput {writers}", slug=slug, goal_cents=0)

@@ -44,8 +44,8 @@ def fill(fund, transactions: int) -> float:  # type: ignore[no-untyped-def]
 
 
 def measure(fund) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    from fund.ledger.queries import account_balance, fund_progress
     from fund.models import Account
-    from fund.queries import account_balance, fund_progress
 
     bank = Account.objects.get(fund=fund, role=Account.Role.BANK)
     return median_ms(lambda: account_balance(bank)), median_ms(lambda: fund_progress(fund))
@@ -58,8 +58,8 @@ def main() -> None:
     setup()
     from django.db import connection
 
+    from fund.ledger.services import create_fund
     from fund.models import Posting
-    from fund.services import create_fund
 
     connection.ensure_connection()
     print(f"machine: {machine()}")

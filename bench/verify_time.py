@@ -18,9 +18,9 @@ def main() -> None:
     parser.add_argument("--transactions", type=int, default=100_000)
     args = parser.parse_args()
     setup()
+    from fund.ledger.services import Leg, create_fund, post_transaction
+    from fund.ledger.verify import verify_fund
     from fund.models import Account, Transaction
-    from fund.services import Leg, create_fund, post_transaction
-    from fund.verify import verify_fund
 
     print(f"machine: {machine()}")
     fund = create_fund(name="Verify", slug="verify-bench", goal_cents=0)

@@ -5,8 +5,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from fund.ledger.services import create_fund
 from fund.models import AccessLog, Fund
-from fund.services import create_fund
 
 
 @admin.register(AccessLog)

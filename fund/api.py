@@ -4,8 +4,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 from ninja import NinjaAPI, Schema
 
-from fund.auth import StaffDocsAccess, bearer, session_with_second_factor
-from fund.roles import roles_of
+from fund.security.api_auth import StaffDocsAccess, bearer, session_with_second_factor
+from fund.security.roles import roles_of
 
 STAFF_AUTH = [bearer, session_with_second_factor]
 
@@ -49,4 +49,4 @@ def refuse(request: HttpRequest, exc: Exception) -> HttpResponse:
 for _error_class in _statuses:
     api.add_exception_handler(_error_class, refuse)  # type: ignore[arg-type]  # stub too wide
 
-api.add_router("/", "fund.ledger_api.router")
+api.add_router("/", "fund.ledger.api.router")

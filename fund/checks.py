@@ -8,7 +8,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from fund import crypto
+from fund.security import crypto
 
 UNSAFE_SOURCES = {
     "'unsafe-inline'",

@@ -2,7 +2,7 @@
 
 from django.http import HttpRequest
 
-from fund.roles import Role, roles_of
+from fund.security.roles import Role, roles_of
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:

@@ -35,3 +35,11 @@ class PeriodError(FundError):
 
 class NotAllowed(FundError):
     """The actor's role does not allow this operation."""
+
+
+class AppendOnlyError(FundError):
+    """An append-only row was about to be changed or deleted."""
+
+
+class StaffError(FundError):
+    """A staff account could not be created or changed as asked."""

@@ -58,7 +58,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "pghistory.middleware.HistoryMiddleware",
-    "fund.middleware.RequireSecondFactorMiddleware",
+    "fund.security.mfa.RequireSecondFactorMiddleware",
 ]
 
 ROOT_URLCONF = "fund.urls"
@@ -130,7 +130,7 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "account_login"
 
 # Staff accounts are created by an admin (manage.py create_staff); nobody signs up.
-ACCOUNT_ADAPTER = "fund.adapters.StaffAccountAdapter"
+ACCOUNT_ADAPTER = "fund.security.adapters.StaffAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"

@@ -1,51 +1,10 @@
-"""Public fund pages and the staff dashboard."""
+"""The staff dashboard: where each signed-in staff member's work is."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from fund import charts
-from fund.models import Fund
-from fund.queries import (
-    default_fund,
-    fund_progress,
-    get_public_fund,
-    monthly_flows,
-    spending_by_category,
-)
-from fund.roles import roles_of
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    """Show the default fund's public page, or a welcome page when there is none yet."""
-    fund = default_fund()
-    if fund is None:
-        return render(request, "fund/home.html")
-    return _fund_detail(request, fund)
-
-
-def fund_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """Show a fund's public page: its goal, where the money went, and how many workers it helped."""
-    return _fund_detail(request, get_public_fund(slug))
-
-
-def _fund_detail(request: HttpRequest, fund: Fund) -> HttpResponse:
-    # Every read here is O(1) in the number of gifts: stored balances, counters and checkpoints.
-    progress = fund_progress(fund)
-    flows = monthly_flows(fund)
-    categories = spending_by_category(fund)
-    return render(
-        request,
-        "fund/fund_detail.html",
-        {
-            "fund": fund,
-            "progress": progress,
-            "thermometer": charts.thermometer(progress),
-            "chart": charts.monthly_chart(flows),
-            "categories": charts.category_bars(categories),
-            "spent_total": sum(cents for _, cents in categories),
-        },
-    )
+from fund.security.roles import roles_of
 
 
 @login_required

@@ -7,7 +7,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 
-from fund.roles import Role
+from fund.security.roles import Role
 
 PASSWORD = "correct horse battery staple"
 

@@ -1,6 +1,6 @@
 from django.db import models
 
-from fund.fields import EncryptedTextField
+from fund.security.fields import EncryptedTextField
 
 
 class Secret(models.Model):

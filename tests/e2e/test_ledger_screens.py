@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from fund.roles import Role
-from fund.services import create_fund
+from fund.ledger.services import create_fund
+from fund.security.roles import Role
 from tests.conftest import PASSWORD, enrol_totp, make_staff
 from tests.fund.conftest import give_check
 

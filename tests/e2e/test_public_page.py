@@ -5,7 +5,7 @@ import os
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from fund.services import create_fund
+from fund.ledger.services import create_fund
 from tests.fund.scenario import seed_scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

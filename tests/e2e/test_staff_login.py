@@ -6,7 +6,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from fund.roles import Role
+from fund.security.roles import Role
 from tests.conftest import PASSWORD, enrol_totp, make_staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
+from fund.ledger.services import Leg, create_fund, post_transaction
 from fund.models import Account, Fund, Transaction
-from fund.services import Leg, create_fund, post_transaction
 
 Role = Account.Role
 Kind = Transaction.Kind

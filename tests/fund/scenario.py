@@ -9,14 +9,14 @@ from datetime import date
 
 from django.utils import timezone
 
-from fund.models import Fund, Transaction
-from fund.services import (
+from fund.ledger.services import (
     Leg,
     post_transaction,
     record_commitment,
     release_commitment,
     reverse_transaction,
 )
+from fund.models import Fund, Transaction
 from tests.fund.conftest import Kind, Role, account
 
 # Names that exist in the database (memos, staff) and must never reach the public page or API.

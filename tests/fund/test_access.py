@@ -4,8 +4,9 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import ProtectedError
 
-from fund.access import list_access_for, record_access
-from fund.models import AccessLog, AppendOnlyError
+from fund.errors import AppendOnlyError
+from fund.models import AccessLog
+from fund.security.access import list_access_for, record_access
 from tests.cryptoapp.models import Secret
 
 

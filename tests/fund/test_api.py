@@ -10,10 +10,10 @@ from django.test.utils import CaptureQueriesContext
 
 from fund.api import api
 from fund.errors import AlreadyReversed, IdempotencyConflict, InsufficientFunds
+from fund.ledger.services import create_fund
 from fund.models import Fund, Transaction
-from fund.roles import Role
-from fund.services import create_fund
-from fund.tokens import issue_api_token
+from fund.security.roles import Role
+from fund.security.tokens import issue_api_token
 from tests.conftest import PASSWORD, make_staff
 from tests.fund.conftest import give_check, pay_attorney
 from tests.fund.scenario import (

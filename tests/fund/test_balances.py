@@ -6,8 +6,8 @@ from datetime import date, timedelta
 import pytest
 from django.db.models import Sum
 
+from fund.ledger.queries import balances_as_of, trial_balance
 from fund.models import Account, Posting
-from fund.queries import balances_as_of, trial_balance
 from tests.fund.conftest import Kind, Role, post
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]

@@ -11,8 +11,14 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from fund.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_totp_code, seed_staff
-from fund.roles import VIEW_ALL_CASES, Role, roles_of
+from fund.demo.staff import (
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    demo_totp_code,
+    seed_staff,
+)
+from fund.security.roles import VIEW_ALL_CASES, Role, roles_of
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
 

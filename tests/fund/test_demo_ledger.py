@@ -4,10 +4,10 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 
-from fund.demo_ledger import seed_fund
+from fund.demo.ledger import seed_fund
+from fund.ledger.queries import fund_progress
+from fund.ledger.verify import verify_fund
 from fund.models import Transaction
-from fund.queries import fund_progress
-from fund.verify import verify_fund
 
 # On PostgreSQL each posting commits, as in `make demo` (one long transaction would keep every
 # version of the busy account rows). SQLite's test teardown deletes rows, which the ledger refuses,

@@ -4,8 +4,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from fund.ledger.services import CHART
 from fund.models import Account, Fund, LedgerHead
-from fund.services import CHART
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
 

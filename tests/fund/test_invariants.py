@@ -10,10 +10,10 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from fund.errors import IdempotencyConflict, InsufficientFunds, PeriodClosed
+from fund.ledger.queries import account_balance
+from fund.ledger.services import close_period, create_fund
+from fund.ledger.verify import verify_fund
 from fund.models import Account, LedgerHead, Posting, Transaction
-from fund.queries import account_balance
-from fund.services import close_period, create_fund
-from fund.verify import verify_fund
 from tests.fund.conftest import DAY, Kind, Role, account, give_check, pay_attorney
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,10 +12,16 @@ from fund.errors import (
     PeriodClosed,
     UnbalancedTransaction,
 )
+from fund.ledger.queries import account_balance
+from fund.ledger.services import (
+    Leg,
+    close_period,
+    create_fund,
+    post_transaction,
+    reverse_transaction,
+)
+from fund.ledger.verify import verify_fund
 from fund.models import Posting, Transaction
-from fund.queries import account_balance
-from fund.services import Leg, close_period, create_fund, post_transaction, reverse_transaction
-from fund.verify import verify_fund
 from tests.fund.conftest import DAY, Kind, Role, account, give_check, pay_attorney, post
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]

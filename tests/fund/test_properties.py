@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fund.errors import AlreadyReversed, InsufficientFunds
+from fund.ledger.services import Leg, create_fund, post_transaction, reverse_transaction
+from fund.ledger.verify import verify_fund
 from fund.models import Account, Posting, Transaction
-from fund.services import Leg, create_fund, post_transaction, reverse_transaction
-from fund.verify import verify_fund
 
 ROLES = list(Account.Role)
 _funds = itertools.count()

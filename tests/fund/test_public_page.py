@@ -8,11 +8,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from fund.charts import monthly_chart
-from fund.queries import MonthFlow, Progress, fund_progress
-from fund.services import create_fund
+from fund.ledger.queries import MonthFlow, Progress, fund_progress
+from fund.ledger.services import create_fund
+from fund.ledger.verify import verify_fund
+from fund.public.charts import monthly_chart
 from fund.templatetags.money import cents, cents_compact, cents_whole
-from fund.verify import verify_fund
 from tests.fund.conftest import give_check, pay_attorney
 from tests.fund.scenario import (
     ATTORNEY_NAME,

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from fund.ledger.services import close_period, create_fund
 from fund.models import Period, PeriodChange, Transaction
-from fund.services import close_period, create_fund
 from tests.fund.conftest import Kind, Role, account, give_check, pay_attorney
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from fund.models import ApiToken
-from fund.tokens import issue_api_token, revoke_api_token
+from fund.security.tokens import issue_api_token, revoke_api_token
 from tests.conftest import make_staff
 
 ME = "/api/v1/me"

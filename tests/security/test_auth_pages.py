@@ -6,7 +6,7 @@ import pyotp
 import pytest
 from django.urls import reverse
 
-from fund.roles import Role
+from fund.security.roles import Role
 from tests.conftest import enrol_totp, make_staff
 from tests.security.signin import ENROL_TOTP_URL, pass_second_factor, sign_in
 

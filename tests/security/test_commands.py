@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from fund.models import ApiToken
-from fund.roles import VIEW_ALL_CASES, Role, roles_of
+from fund.security.roles import VIEW_ALL_CASES, Role, roles_of
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_PASSWORD = "river lantern copper 1931"

@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from fund import crypto
-from fund.crypto import DecryptionError
-from fund.fields import EncryptedTextField
+from fund.security import crypto
+from fund.security.crypto import DecryptionError
+from fund.security.fields import EncryptedTextField
 from tests.cryptoapp.models import RenamedSecret, Secret
 
 CONTEXT = "cases.Person.legal_name"
@@ -376,7 +376,7 @@ def test_the_field_supports_isnull_and_refuses_every_other_lookup():
 def test_the_field_deconstructs_for_migrations():
     field = EncryptedTextField(blank=True, context="cases.Person.legal_name")
     _, path, args, kwargs = field.deconstruct()
-    assert path == "fund.fields.EncryptedTextField"
+    assert path == "fund.security.fields.EncryptedTextField"
     assert kwargs == {"blank": True, "context": "cases.Person.legal_name"}
     rebuilt = EncryptedTextField(*args, **kwargs)
     assert rebuilt.context == "cases.Person.legal_name"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from fund import crypto
+from fund.security import crypto
 from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]

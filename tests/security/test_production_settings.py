@@ -24,7 +24,7 @@ print(json.dumps({
                    if v["NAME"].endswith("MinimumLengthValidator")][0],
     "session_age": settings.SESSION_COOKIE_AGE,
     "save_every_request": settings.SESSION_SAVE_EVERY_REQUEST,
-    "signup_open": __import__("fund.adapters", fromlist=["x"]).StaffAccountAdapter()
+    "signup_open": __import__("fund.security.adapters", fromlist=["x"]).StaffAccountAdapter()
         .is_open_for_signup(None),
     "prevent_enumeration": settings.ACCOUNT_PREVENT_ENUMERATION,
     "login_failed_limit": settings.ACCOUNT_RATE_LIMITS["login_failed"],

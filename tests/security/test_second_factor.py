@@ -5,7 +5,7 @@ import pytest
 from allauth.mfa.models import Authenticator
 from django.urls import reverse
 
-from fund.roles import Role
+from fund.security.roles import Role
 from tests.conftest import enrol_totp, make_staff
 from tests.security.signin import (
     ENROL_TOTP_URL,

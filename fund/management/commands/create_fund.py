@@ -6,8 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fund.errors import FundError
+from fund.ledger.services import create_fund
 from fund.models import Fund
-from fund.services import create_fund
 
 
 def dollars_to_cents(text: str) -> int:

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from fund.roles import Role, roles_of
-from fund.staff import StaffError, create_staff, generate_password, parse_roles
+from fund.errors import StaffError
+from fund.security.roles import Role, roles_of
+from fund.security.staff import create_staff, generate_password, parse_roles
 
 PASSWORD_ENV = "STAFF_PASSWORD"  # noqa: S105  (the name of a variable, not a password)
 

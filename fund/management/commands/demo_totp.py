@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from fund.demo import DEMO_ACCOUNTS, demo_totp_code, is_demo_account
+from fund.demo.staff import DEMO_ACCOUNTS, demo_totp_code, is_demo_account
 
 FRESH_SECONDS = 5
 

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from fund import crypto
+from fund.security import crypto
 
 
 class Command(BaseCommand):

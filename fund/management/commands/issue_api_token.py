@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from fund.tokens import issue_api_token
+from fund.security.tokens import issue_api_token
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fund.models import ApiToken
-from fund.tokens import revoke_api_token
+from fund.security.tokens import revoke_api_token
 
 PREFIX_LENGTH = 10
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fund import crypto
-from fund.fields import count_field_keys, rotate_field_keys
+from fund.security import crypto
+from fund.security.keys import count_field_keys, rotate_field_keys
 
 
 class Command(BaseCommand):

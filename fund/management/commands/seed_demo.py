@@ -5,8 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from fund.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, SeededAccount, seed_staff
-from fund.demo_ledger import seed_fund
+from fund.demo.ledger import seed_fund
+from fund.demo.staff import DEMO_PASSWORD, DEMO_TOTP_SECRET, SeededAccount, seed_staff
 
 DEMO_URL = "http://127.0.0.1:8000"
 

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from fund.ledger.verify import verify_fund
 from fund.models import Fund
-from fund.verify import verify_fund
 
 
 class Command(BaseCommand):

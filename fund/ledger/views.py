@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fund.errors import FundError, IdempotencyConflict, NotAllowed
-from fund.forms import (
+from fund.ledger.forms import (
     DEFAULT_LEGS,
     ClosePeriodForm,
     DateRangeForm,
@@ -27,8 +27,8 @@ from fund.forms import (
     leg_formset,
     new_idempotency_key,
 )
-from fund.models import Fund, Transaction
-from fund.queries import (
+from fund.ledger.models import Fund, Transaction
+from fund.ledger.queries import (
     get_account,
     get_fund,
     get_transaction,
@@ -40,13 +40,13 @@ from fund.queries import (
     list_periods,
     trial_balance,
 )
-from fund.roles import Role, role_required
-from fund.services import (
+from fund.ledger.services import (
     close_period,
     record_journal_entry,
     reopen_period,
     reverse_transaction,
 )
+from fund.security.roles import Role, role_required
 
 READERS = (Role.TREASURER, Role.AUDITOR, Role.ADMIN)
 PAGE_SIZE = 50

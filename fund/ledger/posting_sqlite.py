@@ -8,10 +8,10 @@ from datetime import datetime
 
 from django.db.models import F
 
-from fund.chain import chain_hash
-from fund.entries import Entry
 from fund.errors import AlreadyReversed, IdempotencyConflict, InsufficientFunds, PeriodClosed
-from fund.models import (
+from fund.ledger.chain import chain_hash
+from fund.ledger.entries import Entry
+from fund.ledger.models import (
     Account,
     AccountMonth,
     LedgerHead,

@@ -16,8 +16,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from fund.roles import Role
-from fund.staff import set_staff_roles
+from fund.security.roles import Role
+from fund.security.staff import set_staff_roles
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105  (published demo credential)
 DEMO_TOTP_SECRET = "DEFENSEFUNDDEMOTOTPSECRETXYZ2345"  # noqa: S105  (published demo credential)

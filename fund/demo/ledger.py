@@ -11,9 +11,9 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from fund.entries import Leg
-from fund.models import Account, Fund, Transaction
-from fund.services import (
+from fund.ledger.entries import Leg
+from fund.ledger.models import Account, Fund, Transaction
+from fund.ledger.services import (
     close_period,
     create_fund,
     post_transaction,

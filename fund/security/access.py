@@ -3,7 +3,7 @@
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 
-from fund.models import AccessLog
+from fund.security.models import AccessLog
 
 
 def record_access(

@@ -10,9 +10,9 @@ from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer, SessionAuth
 from ninja.security.base import AuthBase
 
-from fund.middleware import has_second_factor
-from fund.roles import Role, has_role
-from fund.tokens import user_for_token
+from fund.security.mfa import has_second_factor
+from fund.security.roles import Role, has_role
+from fund.security.tokens import user_for_token
 
 
 class BearerToken(HttpBearer):

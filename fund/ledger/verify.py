@@ -5,8 +5,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from fund.chain import chain_hash, content_digest
-from fund.models import GENESIS_HASH, Account, AccountMonth, Fund, LedgerHead, Posting, Transaction
+from fund.ledger.chain import chain_hash, content_digest
+from fund.ledger.models import (
+    GENESIS_HASH,
+    Account,
+    AccountMonth,
+    Fund,
+    LedgerHead,
+    Posting,
+    Transaction,
+)
 
 BATCH = 5000
 

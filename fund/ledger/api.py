@@ -12,9 +12,8 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from fund.auth import staff_auth
-from fund.models import Account, Fund, Posting, Transaction
-from fund.queries import (
+from fund.ledger.models import Account, Fund, Posting, Transaction
+from fund.ledger.queries import (
     Progress,
     fund_progress,
     get_account,
@@ -25,8 +24,9 @@ from fund.queries import (
     list_transactions,
     trial_balance,
 )
-from fund.roles import Role
-from fund.verify import Verification, verify_fund
+from fund.ledger.verify import Verification, verify_fund
+from fund.security.api_auth import staff_auth
+from fund.security.roles import Role
 
 router = Router(tags=["ledger"])
 

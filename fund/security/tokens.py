@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from fund.models import ApiToken
+from fund.security.models import ApiToken
 
 TOKEN_PREFIX = "dfk_"  # noqa: S105  (a public marker, not a secret)
 

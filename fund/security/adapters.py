@@ -10,7 +10,7 @@ from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.http import HttpRequest
 
-from fund.middleware import SECOND_FACTORS
+from fund.security.mfa import SECOND_FACTORS
 
 
 class StaffAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is untyped

@@ -5,8 +5,8 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import User
 
-from fund.chain import canonical_digest, content_digest
-from fund.models import Account, Fund, Transaction
+from fund.ledger.chain import canonical_digest, content_digest
+from fund.ledger.models import Account, Fund, Transaction
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from fund.entries import Leg
-from fund.models import Account, Fund, Transaction
-from fund.queries import list_accounts
+from fund.ledger.entries import Leg
+from fund.ledger.models import Account, Fund, Transaction
+from fund.ledger.queries import list_accounts
 
 # Plain digits or thousands grouped by commas, then optional cents: 1234.5, 1,234.56, .25
 AMOUNT_PATTERN = re.compile(r"(\d{1,13}|\d{1,3}(,\d{3}){1,4})(\.\d*)?|\.\d+")

@@ -9,11 +9,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from fund.roles import VIEW_ALL_CASES, Role
-
-
-class StaffError(Exception):
-    """A staff account could not be created or changed as asked."""
+from fund.errors import StaffError
+from fund.security.roles import VIEW_ALL_CASES, Role
 
 
 def parse_roles(names: Iterable[str]) -> set[Role]:

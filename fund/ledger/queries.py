@@ -14,7 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from fund.models import (
+from fund.ledger.models import (
     Account,
     AccountMonth,
     Fund,

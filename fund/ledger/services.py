@@ -17,8 +17,6 @@ from django.core.validators import slug_re
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from fund.entries import Entry
-from fund.entries import Leg as Leg  # part of this module's interface: callers build legs
 from fund.errors import (
     AlreadyReversed,
     FundError,
@@ -30,7 +28,9 @@ from fund.errors import (
     PeriodError,
     UnbalancedTransaction,
 )
-from fund.models import (
+from fund.ledger.entries import Entry
+from fund.ledger.entries import Leg as Leg  # part of this module's interface: callers build legs
+from fund.ledger.models import (
     Account,
     Commitment,
     Fund,
@@ -39,7 +39,7 @@ from fund.models import (
     PeriodChange,
     Transaction,
 )
-from fund.portable import post_portable
+from fund.ledger.posting_sqlite import post_portable
 
 Kind = Transaction.Kind
 Role = Account.Role
@@ -269,7 +269,7 @@ def close_period(*, fund: Fund, month: date, actor: User, reason: str = "") -> P
 @transaction.atomic
 def reopen_period(*, fund: Fund, month: date, actor: User, reason: str) -> Period:
     """Reopen a closed month. Needs an admin and a reason; the change is logged."""
-    from fund.roles import Role, has_role
+    from fund.security.roles import Role, has_role
 
     if not has_role(actor, Role.ADMIN):
         raise NotAllowed("Only an admin can reopen a closed period.")

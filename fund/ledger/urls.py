@@ -1,0 +1,47 @@
+"""The treasurer screens under /staff/ledger/."""
+
+from django.urls import path
+
+from fund.ledger import views
+
+urlpatterns = [
+    path("", views.ledger_home, name="ledger_home"),
+    path("<slug:slug>/", views.ledger_accounts, name="ledger_accounts"),
+    path(
+        "<slug:slug>/accounts/<str:code>/",
+        views.ledger_account,
+        name="ledger_account",
+    ),
+    path(
+        "<slug:slug>/transactions/",
+        views.ledger_transactions,
+        name="ledger_transactions",
+    ),
+    path(
+        "<slug:slug>/transactions/<str:reference>/",
+        views.ledger_transaction,
+        name="ledger_transaction",
+    ),
+    path(
+        "<slug:slug>/transactions/<str:reference>/reverse/",
+        views.ledger_reverse,
+        name="ledger_reverse",
+    ),
+    path(
+        "<slug:slug>/trial-balance/",
+        views.ledger_trial_balance,
+        name="ledger_trial_balance",
+    ),
+    path("<slug:slug>/periods/", views.ledger_periods, name="ledger_periods"),
+    path(
+        "<slug:slug>/periods/close/",
+        views.ledger_period_close,
+        name="ledger_period_close",
+    ),
+    path(
+        "<slug:slug>/periods/reopen/",
+        views.ledger_period_reopen,
+        name="ledger_period_reopen",
+    ),
+    path("<slug:slug>/journal/", views.ledger_journal, name="ledger_journal"),
+]
