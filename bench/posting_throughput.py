@@ -3,7 +3,7 @@
     python tests/pg.py --durable -- .venv/bin/python bench/posting_throughput.py [--seconds 10]
 
 Each writer is a separate process (as gunicorn workers and the task worker are) posting two-leg
-gifts through fund.ledger.services.post_transaction; all writers post to the same fund, the worst
+gifts through fund.ledger.posting.post_transaction; all writers post to the same fund, the worst
 case, since a fund's chain head serialises its writers. Prints postings per second.
 """
 
@@ -19,7 +19,8 @@ from common import machine, setup
 def writer(slug: str, seconds: float, counter) -> None:  # type: ignore[no-untyped-def]
     from django.db import connection
 
-    from fund.ledger.services import Leg, post_transaction
+    from fund.ledger.entries import Leg
+    from fund.ledger.posting import post_transaction
     from fund.models import Account, Fund, Transaction
 
     connection.close()
@@ -51,7 +52,7 @@ def run(writers: int, seconds: float) -> float:
     from fund.ledger.services import create_fund
 
     slug = f"bench-{writers}-{uuid.uuid4().hex[:6]}"
-    create_fund(name=f"Throughput {writers}", slug=slug, goal_cents=0)
+    create_fund(actor=None, name=f"Throughput {writers}", slug=slug, goal_cents=0)
     connection.close()
     counter = multiprocessing.Value("q", 0)
     processes = [

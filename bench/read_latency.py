@@ -44,7 +44,8 @@ def fill(fund, transactions: int) -> float:  # type: ignore[no-untyped-def]
 
 
 def measure(fund) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    from fund.ledger.queries import account_balance, fund_progress
+    from fund.ledger.progress import fund_progress
+    from fund.ledger.queries import account_balance
     from fund.models import Account
 
     bank = Account.objects.get(fund=fund, role=Account.Role.BANK)
@@ -63,13 +64,13 @@ def main() -> None:
 
     connection.ensure_connection()
     print(f"machine: {machine()}")
-    small = create_fund(name="Small", slug="small", goal_cents=15_000_000)
+    small = create_fund(actor=None, name="Small", slug="small", goal_cents=15_000_000)
     fill(small, 5_000)
     small_balance, small_progress = measure(small)
     print(f"postings in table: {Posting.objects.count():,}")
     print(f"  balance {small_balance:.3f} ms median, progress {small_progress:.3f} ms median")
 
-    large = create_fund(name="Large", slug="large", goal_cents=15_000_000)
+    large = create_fund(actor=None, name="Large", slug="large", goal_cents=15_000_000)
     seconds = fill(large, args.large)
     large_balance, large_progress = measure(large)
     print(f"postings in table: {Posting.objects.count():,} (filled in {seconds:.0f} s)")

@@ -18,12 +18,14 @@ def main() -> None:
     parser.add_argument("--transactions", type=int, default=100_000)
     args = parser.parse_args()
     setup()
-    from fund.ledger.services import Leg, create_fund, post_transaction
+    from fund.ledger.entries import Leg
+    from fund.ledger.posting import post_transaction
+    from fund.ledger.services import create_fund
     from fund.ledger.verify import verify_fund
     from fund.models import Account, Transaction
 
     print(f"machine: {machine()}")
-    fund = create_fund(name="Verify", slug="verify-bench", goal_cents=0)
+    fund = create_fund(actor=None, name="Verify", slug="verify-bench", goal_cents=0)
     accounts = {a.role: a for a in Account.objects.filter(fund=fund)}
     bank, contributions = accounts[Account.Role.BANK], accounts[Account.Role.CONTRIBUTIONS]
     fees = accounts[Account.Role.ATTORNEY_FEES]

@@ -1,12 +1,130 @@
-"""Django admin registrations of the fund app."""
+"""Django admin: funds (created through the service, amounts in the fund's currency), the access log
+read-only, and staff accounts listed with their roles."""
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
+from fund import money
+from fund.errors import FundError
+from fund.ledger.models import Fund
 from fund.ledger.services import create_fund
-from fund.models import AccessLog, Fund
+from fund.security.models import AccessLog
+from fund.security.roles import roles_of
+
+
+def _admin(request: HttpRequest) -> User:
+    """Return the signed-in admin; Django admin turns anyone else away before this."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
+
+
+class GoalMixin(forms.ModelForm[Fund]):
+    """The goal typed as money in the fund's currency (e.g. 150,000), stored in minor units."""
+
+    goal = forms.CharField(max_length=24, help_text="In the fund's currency, e.g. 150,000.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["goal"] = money.format_amount(
+                self.instance.goal_cents, self.instance.currency
+            ).removeprefix(money.currency(self.instance.currency).symbol)
+
+    def clean_goal(self) -> int:
+        code = self.data.get("currency") or self.instance.currency or money.DEFAULT_CURRENCY
+        try:
+            return money.parse_amount(self.cleaned_data["goal"], code)
+        except FundError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+class FundAddForm(GoalMixin):
+    """A new fund; `FundAdmin.save_form` hands it to `create_fund` with its chart of accounts."""
+
+    currency = forms.ChoiceField(
+        choices=[(code, code) for code in sorted(money.CURRENCIES)],
+        initial=money.DEFAULT_CURRENCY,
+    )
+
+    class Meta:
+        model = Fund
+        fields = (
+            "name",
+            "slug",
+            "currency",
+            "restricted",
+            "tax_status",
+            "is_public",
+            "public_summary",
+        )
+
+
+class FundChangeForm(GoalMixin):
+    """A fund's settings; its slug and currency are fixed once created."""
+
+    class Meta:
+        model = Fund
+        fields = ("name", "restricted", "tax_status", "is_public", "public_summary")
+
+    def save(self, commit: bool = True) -> Fund:
+        self.instance.goal_cents = self.cleaned_data["goal"]
+        return super().save(commit=commit)
+
+
+@admin.register(Fund)
+class FundAdmin(admin.ModelAdmin[Fund]):
+    """Funds: created with their chart of accounts; the ledger itself is never edited here."""
+
+    list_display = ("name", "slug", "goal", "currency", "restricted", "is_public")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Fund | None = None) -> list[str]:
+        # A fund's slug is in public links and its currency in every posting: fixed once created.
+        return ["slug", "currency"] if obj is not None else []
+
+    def get_form(
+        self, request: HttpRequest, obj: Fund | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        kwargs["form"] = FundChangeForm if obj is not None else FundAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    @admin.display(description="Goal")
+    def goal(self, obj: Fund) -> str:
+        return money.format_amount(obj.goal_cents, obj.currency, whole=True)
+
+    def save_form(self, request: HttpRequest, form: Any, change: bool) -> Fund:
+        if change:
+            return super().save_form(request, form, change)  # type: ignore[no-any-return]
+        data = form.cleaned_data
+        return create_fund(
+            actor=_admin(request),
+            name=data["name"],
+            slug=data["slug"],
+            goal_cents=data["goal"],
+            currency=data["currency"],
+            restricted=data["restricted"],
+            tax_status=data["tax_status"],
+            is_public=data["is_public"],
+            public_summary=data["public_summary"],
+        )
+
+    def save_model(self, request: HttpRequest, obj: Fund, form: Any, change: bool) -> None:
+        # A new fund was saved by create_fund in save_form, with its ledger head and accounts.
+        if change:
+            obj.save()
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Fund | None = None) -> bool:
+        return False
 
 
 @admin.register(AccessLog)
@@ -30,40 +148,19 @@ class AccessLogAdmin(admin.ModelAdmin[AccessLog]):
         return False
 
 
-@admin.register(Fund)
-class FundAdmin(admin.ModelAdmin[Fund]):
-    """Funds: created with their chart of accounts; the ledger itself is never edited here."""
+class StaffUserAdmin(UserAdmin):  # type: ignore[type-arg]
+    """Staff accounts, listed with the roles they hold."""
 
-    list_display = ("name", "slug", "goal_cents", "currency", "restricted", "is_public")
-    fields = (
-        "name",
-        "slug",
-        "goal_cents",
-        "currency",
-        "restricted",
-        "tax_status",
-        "is_public",
-        "public_summary",
-    )
+    list_display = ("username", "email", "roles", "is_active", "last_login")
+    list_filter = ("groups", "is_active")
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Fund | None = None) -> list[str]:
-        # A fund's slug is in public links and its currency in every posting: fixed once created.
-        return ["slug", "currency"] if obj is not None else []
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).prefetch_related("groups")
 
-    def save_model(self, request: HttpRequest, obj: Fund, form: Any, change: bool) -> None:
-        if change:
-            obj.save()
-            return
-        obj.pk = create_fund(
-            name=obj.name,
-            slug=obj.slug,
-            goal_cents=obj.goal_cents,
-            currency=obj.currency,
-            restricted=obj.restricted,
-            tax_status=obj.tax_status,
-            is_public=obj.is_public,
-            public_summary=obj.public_summary,
-        ).pk
+    @admin.display(description="Roles")
+    def roles(self, obj: User) -> str:
+        return ", ".join(sorted(roles_of(obj))) or "none"
 
-    def has_delete_permission(self, request: HttpRequest, obj: Fund | None = None) -> bool:
-        return False
+
+admin.site.unregister(User)
+admin.site.register(User, StaffUserAdmin)

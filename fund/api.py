@@ -1,19 +1,17 @@
-"""The ninja API root: /api/v1/. Apps' routers are mounted by dotted path."""
+"""The ninja API root, /api/v1/: each app's router is mounted and its errors mapped by path."""
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 from ninja import NinjaAPI, Schema
 
-from fund.security.api_auth import StaffDocsAccess, bearer, session_with_second_factor
-from fund.security.roles import roles_of
-
-STAFF_AUTH = [bearer, session_with_second_factor]
+from fund.security.api_auth import ApiRequest, staff_auth
+from fund.security.roles import STAFF, role_required, roles_of
 
 api = NinjaAPI(
     title="Defense Fund API",
     version="1",
     urls_namespace="api",
-    docs_decorator=StaffDocsAccess.decorator,
+    docs_decorator=role_required(STAFF),
 )
 
 
@@ -22,11 +20,10 @@ class MeOut(Schema):
     roles: list[str]
 
 
-@api.get("/me", response=MeOut, auth=STAFF_AUTH, tags=["staff"])
-def me(request: HttpRequest) -> dict[str, object]:
+@api.get("/me", response=MeOut, auth=staff_auth(STAFF), tags=["staff"])
+def me(request: ApiRequest) -> dict[str, object]:
     """Return who the token or session belongs to, and their roles."""
-    user = request.auth  # type: ignore[attr-defined]
-    return {"username": user.get_username(), "roles": sorted(roles_of(user))}
+    return {"username": request.auth.get_username(), "roles": sorted(roles_of(request.auth))}
 
 
 # Each app's errors, named by dotted path (fund imports no other app), and the HTTP status they
@@ -37,7 +34,9 @@ ERROR_STATUSES: dict[str, int] = {
     "fund.errors.AlreadyReversed": 409,
     "fund.errors.NotAllowed": 403,
 }
-_statuses: dict[type, int] = {import_string(path): code for path, code in ERROR_STATUSES.items()}
+_statuses: dict[type[Exception], int] = {
+    import_string(path): code for path, code in ERROR_STATUSES.items()
+}
 
 
 def refuse(request: HttpRequest, exc: Exception) -> HttpResponse:
@@ -47,6 +46,6 @@ def refuse(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 for _error_class in _statuses:
-    api.add_exception_handler(_error_class, refuse)  # type: ignore[arg-type]  # stub too wide
+    api.add_exception_handler(_error_class, refuse)  # type: ignore[arg-type]  # stub wants classes too
 
 api.add_router("/", "fund.ledger.api.router")

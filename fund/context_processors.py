@@ -2,12 +2,12 @@
 
 from django.http import HttpRequest
 
-from fund.security.roles import Role, roles_of
+from fund.security.roles import permissions_of
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
-    """Expose the signed-in user's roles so the base layout can show their navigation."""
+    """Expose what the signed-in user may do, by permission name: {% if may.read_ledger %}."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"staff_roles": frozenset()}
-    return {"staff_roles": roles_of(user), "Role": Role}
+    if user is None:
+        return {"may": {}}
+    return {"may": permissions_of(user)}

@@ -1,8 +1,20 @@
-"""The fund app's errors: the API maps them to 400/409 with their message."""
+"""The core's one error tree: every refusal of the ledger and the security kit is a FundError.
+
+The API maps these to 400/403/409 with their message (fund/api.py). `DecryptionError` (in
+fund/security/crypto.py) stays outside the tree on purpose: it is never a message for a user.
+"""
 
 
 class FundError(Exception):
-    """A ledger operation was refused; the message says why and is safe to show."""
+    """An operation was refused; the message says why and is safe to show."""
+
+
+class InvalidAmount(FundError):
+    """A typed amount is not one we accept (fund/money.py says which rules)."""
+
+    def __init__(self, message: str, *, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class InvalidTransaction(FundError):

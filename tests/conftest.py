@@ -7,7 +7,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 
-from fund.security.roles import Role
+from fund.security.roles import StaffRole
 
 PASSWORD = "correct horse battery staple"
 
@@ -20,13 +20,13 @@ def _fresh_cache():
     cache.clear()
 
 
-def make_staff(django_user_model, username: str, *roles: Role, mfa: bool = True, perms=()):
+def make_staff(django_user_model, username: str, *roles: StaffRole, mfa: bool = True, perms=()):
     user = django_user_model.objects.create_user(
         username=username, email=f"{username}@example.org", password=PASSWORD
     )
     for role in roles:
         user.groups.add(Group.objects.get_or_create(name=role.value)[0])
-    if Role.ADMIN in roles:
+    if StaffRole.ADMIN in roles:
         user.is_staff = user.is_superuser = True
         user.save()
     for perm in perms:
@@ -49,37 +49,39 @@ def enrol_totp(user) -> str:
 
 @pytest.fixture
 def treasurer(django_user_model):
-    return make_staff(django_user_model, "tess", Role.TREASURER)
+    return make_staff(django_user_model, "tess", StaffRole.TREASURER)
 
 
 @pytest.fixture
 def other_treasurer(django_user_model):
-    return make_staff(django_user_model, "omar", Role.TREASURER)
+    return make_staff(django_user_model, "omar", StaffRole.TREASURER)
 
 
 @pytest.fixture
 def coordinator(django_user_model):
-    return make_staff(django_user_model, "cora", Role.COORDINATOR)
+    return make_staff(django_user_model, "cora", StaffRole.COORDINATOR)
 
 
 @pytest.fixture
 def other_coordinator(django_user_model):
-    return make_staff(django_user_model, "cole", Role.COORDINATOR)
+    return make_staff(django_user_model, "cole", StaffRole.COORDINATOR)
 
 
 @pytest.fixture
 def legal_director(django_user_model):
-    return make_staff(django_user_model, "lena", Role.COORDINATOR, perms=["cases.view_all_cases"])
+    return make_staff(
+        django_user_model, "lena", StaffRole.COORDINATOR, perms=["cases.view_all_cases"]
+    )
 
 
 @pytest.fixture
 def auditor(django_user_model):
-    return make_staff(django_user_model, "aldo", Role.AUDITOR)
+    return make_staff(django_user_model, "aldo", StaffRole.AUDITOR)
 
 
 @pytest.fixture
 def admin_user(django_user_model):
-    return make_staff(django_user_model, "ada", Role.ADMIN)
+    return make_staff(django_user_model, "ada", StaffRole.ADMIN)
 
 
 @pytest.fixture

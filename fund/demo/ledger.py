@@ -13,12 +13,8 @@ from django.contrib.auth.models import User
 
 from fund.ledger.entries import Leg
 from fund.ledger.models import Account, Fund, Transaction
-from fund.ledger.services import (
-    close_period,
-    create_fund,
-    post_transaction,
-    record_commitment,
-)
+from fund.ledger.posting import post_transaction
+from fund.ledger.services import close_period, create_fund, record_commitment
 
 Kind = Transaction.Kind
 Role = Account.Role
@@ -79,6 +75,7 @@ class DemoBooks:
 def seed_fund(*, treasurer: User) -> Fund:
     """Create the demo fund (if missing) and post its year of activity. Idempotent."""
     fund = Fund.objects.filter(slug=DEMO_FUND_SLUG).first() or create_fund(
+        actor=None,
         name="Valley Labor Council Worker Defense Fund",
         slug=DEMO_FUND_SLUG,
         goal_cents=15_000_000,
@@ -114,7 +111,12 @@ def seed_fund(*, treasurer: User) -> Fund:
             _pay_for_case(books, rng, day, f"C-{day.year}-{case_number:04d}")
         day += timedelta(days=1)
     _bonds(books)
-    record_commitment(fund=fund, amount_cents=250_000, source_ref="demo:approved-attorney-retainer")
+    record_commitment(
+        actor=treasurer,
+        fund=fund,
+        amount_cents=250_000,
+        source_ref="demo:approved-attorney-retainer",
+    )
     for month in range(1, 10):
         close_period(
             fund=fund, month=date(2026, month, 1), actor=treasurer, reason="Month-end close"

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from fund.security.roles import Role
+from fund.security.roles import StaffRole
 from fund.security.staff import set_staff_roles
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105  (published demo credential)
@@ -27,17 +27,19 @@ DEMO_TOTP_SECRET = "DEFENSEFUNDDEMOTOTPSECRETXYZ2345"  # noqa: S105  (published 
 class DemoAccount:
     username: str
     title: str
-    roles: frozenset[Role]
+    roles: frozenset[StaffRole]
     legal_director: bool = False
 
 
 DEMO_ACCOUNTS = (
-    DemoAccount("coordinator", "legal coordinator", frozenset({Role.COORDINATOR})),
-    DemoAccount("director", "legal director", frozenset({Role.COORDINATOR}), legal_director=True),
-    DemoAccount("treasurer", "treasurer", frozenset({Role.TREASURER})),
-    DemoAccount("treasurer2", "second treasurer", frozenset({Role.TREASURER})),
-    DemoAccount("auditor", "auditor", frozenset({Role.AUDITOR})),
-    DemoAccount("admin", "admin", frozenset({Role.ADMIN})),
+    DemoAccount("coordinator", "legal coordinator", frozenset({StaffRole.COORDINATOR})),
+    DemoAccount(
+        "director", "legal director", frozenset({StaffRole.COORDINATOR}), legal_director=True
+    ),
+    DemoAccount("treasurer", "treasurer", frozenset({StaffRole.TREASURER})),
+    DemoAccount("treasurer2", "second treasurer", frozenset({StaffRole.TREASURER})),
+    DemoAccount("auditor", "auditor", frozenset({StaffRole.AUDITOR})),
+    DemoAccount("admin", "admin", frozenset({StaffRole.ADMIN})),
 )
 
 
@@ -67,7 +69,9 @@ def seed_staff() -> list[SeededAccount]:
             user.set_password(DEMO_PASSWORD)
             user.is_active = True
             user.save()
-        set_staff_roles(user=user, roles=set(account.roles), legal_director=account.legal_director)
+        set_staff_roles(
+            actor=None, user=user, roles=set(account.roles), legal_director=account.legal_director
+        )
         if _totp_secret(user) != DEMO_TOTP_SECRET:
             Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).delete()
             TOTP.activate(user, DEMO_TOTP_SECRET)

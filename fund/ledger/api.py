@@ -6,32 +6,29 @@ Mounted at /api/v1/ by fund.api. Posting is not exposed: later issues expose bus
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from fund.ledger.models import Account, Fund, Posting, Transaction
+from fund.ledger.progress import Progress, fund_progress, get_public_fund
 from fund.ledger.queries import (
-    Progress,
-    fund_progress,
+    TrialBalance,
     get_account,
     get_fund,
-    get_public_fund,
     list_accounts,
     list_funds,
-    list_transactions,
+    list_transactions_with_postings,
     trial_balance,
 )
 from fund.ledger.verify import Verification, verify_fund
-from fund.security.api_auth import staff_auth
-from fund.security.roles import Role
+from fund.security.api_auth import ApiRequest, staff_auth
+from fund.security.roles import LEDGER_READERS
 
 router = Router(tags=["ledger"])
-
-
-LEDGER_READERS = staff_auth(Role.TREASURER, Role.AUDITOR, Role.ADMIN)
+READ_LEDGER = staff_auth(LEDGER_READERS)
 
 
 class ProgressOut(Schema):
@@ -123,8 +120,8 @@ class TrialBalanceRowOut(Schema):
 
 
 class TrialBalanceOut(Schema):
-    fund: str
-    currency: str
+    fund: str = Field(..., alias="fund.slug")
+    currency: str = Field(..., alias="fund.currency")
     on: date | None = Field(None, description="End of this day; null for the current balances.")
     rows: list[TrialBalanceRowOut]
     total_debits: int
@@ -160,22 +157,22 @@ def progress(request: HttpRequest, slug: str) -> Progress:
     return fund_progress(get_public_fund(slug))
 
 
-@router.get("/funds", response=list[FundOut], auth=LEDGER_READERS)
-def funds(request: HttpRequest) -> QuerySet[Fund]:
+@router.get("/funds", response=list[FundOut], auth=READ_LEDGER)
+def funds(request: ApiRequest) -> QuerySet[Fund]:
     """List every fund, public or not."""
     return list_funds()
 
 
-@router.get("/funds/{slug}/accounts", response=list[AccountOut], auth=LEDGER_READERS)
-def accounts(request: HttpRequest, slug: str) -> QuerySet[Account]:
+@router.get("/funds/{slug}/accounts", response=list[AccountOut], auth=READ_LEDGER)
+def accounts(request: ApiRequest, slug: str) -> QuerySet[Account]:
     """List the fund's chart of accounts with current balances."""
     return list_accounts(get_fund(slug))
 
 
-@router.get("/funds/{slug}/transactions", response=list[TransactionOut], auth=LEDGER_READERS)
+@router.get("/funds/{slug}/transactions", response=list[TransactionOut], auth=READ_LEDGER)
 @paginate(LimitOffsetPagination, max_limit=500)
 def transactions(
-    request: HttpRequest, slug: str, filters: Query[TransactionFilter]
+    request: ApiRequest, slug: str, filters: Query[TransactionFilter]
 ) -> QuerySet[Transaction]:
     """List the fund's transactions with their postings, newest first."""
     fund = get_fund(slug)
@@ -187,29 +184,19 @@ def transactions(
             account = get_account(fund, filters.account)
         except Http404:
             raise HttpError(400, f"Fund {fund.slug} has no account {filters.account}.") from None
-    postings = Posting.objects.select_related("account").order_by("id")
-    return list_transactions(
+    return list_transactions_with_postings(
         fund, start=filters.start, end=filters.end, kind=filters.kind, account=account
-    ).prefetch_related(Prefetch("postings", queryset=postings))
+    )
 
 
-@router.get("/funds/{slug}/trial-balance", response=TrialBalanceOut, auth=LEDGER_READERS)
-def trial_balance_of(request: HttpRequest, slug: str, on: date | None = None) -> dict[str, object]:
+@router.get("/funds/{slug}/trial-balance", response=TrialBalanceOut, auth=READ_LEDGER)
+def trial_balance_of(request: ApiRequest, slug: str, on: date | None = None) -> TrialBalance:
     """Return every account's balance, now or at the end of a day, with total debits and credits."""
-    fund = get_fund(slug)
-    rows = trial_balance(fund, on=on)
-    return {
-        "fund": fund.slug,
-        "currency": fund.currency,
-        "on": on,
-        "rows": rows,
-        "total_debits": sum(row.debit_cents for row in rows),
-        "total_credits": sum(row.credit_cents for row in rows),
-    }
+    return trial_balance(get_fund(slug), on=on)
 
 
-@router.get("/ledger/verify", response=VerificationOut, auth=LEDGER_READERS)
-def verify(request: HttpRequest, fund: str | None = None) -> dict[str, object]:
+@router.get("/ledger/verify", response=VerificationOut, auth=READ_LEDGER)
+def verify(request: ApiRequest, fund: str | None = None) -> dict[str, object]:
     """Recompute the hash chain, zero-sums and balances of one fund (by slug) or of all funds."""
     chosen = [get_fund(fund)] if fund else list(list_funds())
     results = [verify_fund(each) for each in chosen]

@@ -1,45 +1,71 @@
 """The ledger's hash chain: a transaction's canonical digest and its link in its fund's chain.
 
-The same formulas run in PostgreSQL's fund_post() (the link) and in verify_ledger (both).
+One function computes the digest of what a transaction says, whether it is an `Entry` about to be
+posted or a `Transaction` read back by verify_ledger: both satisfy `Chained`. docs/ledger.md
+specifies the document exactly, so anyone can recompute the chain without this code.
 """
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from typing import Protocol
+
+GENESIS_HASH = "0" * 64
+DIGEST_VERSION = 1
+
+# What the chain covers: the key in the canonical document, and the attribute it is read from.
+DIGEST_FIELDS: tuple[tuple[str, str], ...] = (
+    ("fund", "fund_id"),
+    ("date", "effective_date"),
+    ("kind", "kind"),
+    ("memo", "memo"),
+    ("reason", "reason"),
+    ("source_ref", "source_ref"),
+    ("case_ref", "case_ref"),
+    ("key", "idempotency_key"),
+    ("recorded_by", "recorded_by_id"),
+    ("reverses", "reverses_id"),
+    ("recorded_at", "recorded_at"),
+)
 
 
-def content_digest(
-    *,
-    fund_id: int,
-    effective_date: date,
-    kind: str,
-    memo: str,
-    reason: str,
-    source_ref: str,
-    case_ref: str,
-    idempotency_key: str,
-    recorded_by_id: int | None,
-    reverses_id: int | None,
-    recorded_at: datetime,
-    legs: Sequence[tuple[int, int]],
-) -> str:
-    """Return the SHA-256 of a transaction's canonical serialisation (what the chain covers)."""
-    document = {
-        "v": 1,
-        "fund": fund_id,
-        "date": effective_date.isoformat(),
-        "kind": str(kind),
-        "memo": memo,
-        "reason": reason,
-        "source_ref": source_ref,
-        "case_ref": case_ref,
-        "key": idempotency_key,
-        "recorded_by": recorded_by_id,
-        "reverses": reverses_id,
-        "recorded_at": recorded_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "legs": sorted([account_id, amount] for account_id, amount in legs),
-    }
+class Chained(Protocol):
+    """The fields of a transaction that its digest covers, besides its legs."""
+
+    @property
+    def fund_id(self) -> int: ...
+    @property
+    def effective_date(self) -> date: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def memo(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def source_ref(self) -> str: ...
+    @property
+    def case_ref(self) -> str: ...
+    @property
+    def idempotency_key(self) -> str: ...
+    @property
+    def recorded_by_id(self) -> int | None: ...
+    @property
+    def reverses_id(self) -> int | None: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+
+
+def content_digest(txn: Chained, legs: Iterable[tuple[int, int]]) -> str:
+    """Return the SHA-256 of a transaction's canonical serialisation (what the chain covers).
+
+    `legs` are (account id, signed amount) pairs, in any order.
+    """
+    document: dict[str, object] = {"v": DIGEST_VERSION}
+    for key, attribute in DIGEST_FIELDS:
+        document[key] = _canonical(getattr(txn, attribute))
+    document["legs"] = sorted([account_id, amount] for account_id, amount in legs)
     return canonical_digest(document)
 
 
@@ -58,3 +84,11 @@ def canonical_digest(document: dict[str, object]) -> str:
 def sha256_hex(text: str) -> str:
     """Return the hex SHA-256 of a text's UTF-8 bytes."""
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value) if isinstance(value, str) else value

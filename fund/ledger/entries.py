@@ -1,11 +1,11 @@
-"""A transaction being posted: its legs and fields, validated, before it reaches the database."""
+"""A transaction about to be posted: its legs and its fields, named as on the Transaction model."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth.models import User
 
-from fund.ledger.chain import canonical_digest, content_digest
+from fund.ledger.chain import canonical_digest
 from fund.ledger.models import Account, Fund, Transaction
 
 
@@ -19,7 +19,11 @@ class Leg:
 
 @dataclass(frozen=True)
 class Entry:
-    """A validated transaction, legs sorted by account id, ready for fund_post() or SQLite."""
+    """A validated transaction, legs sorted by account id, ready for fund_post().
+
+    Its fields are the Transaction model's, by the same names, so the hash chain's digest reads an
+    Entry and a stored Transaction alike (`fund.ledger.chain.Chained`).
+    """
 
     fund: Fund
     legs: tuple[Leg, ...]
@@ -29,41 +33,39 @@ class Entry:
     reason: str
     source_ref: str
     case_ref: str
-    key: str
-    actor: User | None
+    idempotency_key: str
+    recorded_by: User | None
     reverses: Transaction | None
-    gift_delta: int
-    case_delta: int
+    recorded_at: datetime
+
+    @property
+    def fund_id(self) -> int:
+        return self.fund.pk
+
+    @property
+    def recorded_by_id(self) -> int | None:
+        return self.recorded_by.pk if self.recorded_by is not None else None
+
+    @property
+    def reverses_id(self) -> int | None:
+        return self.reverses.pk if self.reverses is not None else None
+
+    def leg_amounts(self) -> list[tuple[int, int]]:
+        """Return the legs as (account id, signed amount) pairs."""
+        return [(leg.account.pk, leg.amount_cents) for leg in self.legs]
 
     def payload_hash(self) -> str:
         """Return the hash of what a replay must repeat exactly (not who posted it, or when)."""
         return canonical_digest(
             {
-                "fund": self.fund.pk,
+                "fund": self.fund_id,
                 "date": self.effective_date.isoformat(),
                 "kind": str(self.kind),
                 "memo": self.memo,
                 "reason": self.reason,
                 "source_ref": self.source_ref,
                 "case_ref": self.case_ref,
-                "reverses": self.reverses.pk if self.reverses else None,
-                "legs": [[leg.account.pk, leg.amount_cents] for leg in self.legs],
+                "reverses": self.reverses_id,
+                "legs": [list(pair) for pair in self.leg_amounts()],
             }
-        )
-
-    def digest(self, recorded_at: datetime) -> str:
-        """Return the content digest the hash chain covers, for this recording time."""
-        return content_digest(
-            fund_id=self.fund.pk,
-            effective_date=self.effective_date,
-            kind=self.kind,
-            memo=self.memo,
-            reason=self.reason,
-            source_ref=self.source_ref,
-            case_ref=self.case_ref,
-            idempotency_key=self.key,
-            recorded_by_id=self.actor.pk if self.actor else None,
-            reverses_id=self.reverses.pk if self.reverses else None,
-            recorded_at=recorded_at,
-            legs=[(leg.account.pk, leg.amount_cents) for leg in self.legs],
         )

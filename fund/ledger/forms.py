@@ -1,52 +1,48 @@
 """Forms of the treasurer screens: filters, period changes, manual journal entries, reversals."""
 
-import re
 import uuid
 from datetime import date
-from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from fund import money
+from fund.errors import FundError, IdempotencyConflict, InvalidAmount
 from fund.ledger.entries import Leg
 from fund.ledger.models import Account, Fund, Transaction
 from fund.ledger.queries import list_accounts
 
-# Plain digits or thousands grouped by commas, then optional cents: 1234.5, 1,234.56, .25
-AMOUNT_PATTERN = re.compile(r"(\d{1,13}|\d{1,3}(,\d{3}){1,4})(\.\d*)?|\.\d+")
+IDEMPOTENCY_CONFLICT = (
+    "This form was already submitted with other values, so nothing more was posted. "
+    "Check the transactions list, then submit again to post this entry as a new one."
+)
 DEFAULT_LEGS = 4
 MAX_LEGS = 20
 
 
-def dollars(cents: int) -> str:
-    """Return cents as dollars for a message, e.g. 123456 -> "$1,234.56"."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}${whole:,}.{part:02d}"
-
-
-def parse_cents(text: str) -> int | None:
-    """Return a dollar amount such as "1,234.56" as integer cents (None if blank).
-
-    Parsed with Decimal, never a float; refuses negatives, fractions of a cent and zero.
-    """
-    text = text.strip().removeprefix("$").strip()
-    if not text:
+def parse_leg_amount(text: str, currency: str) -> int | None:
+    """Return a typed debit or credit in minor units (None if blank), by the rules of fund.money."""
+    if not text.strip():
         return None
-    if text.startswith("-"):
-        raise ValidationError(
-            "Enter a positive amount: put a credit in the Credit column.", code="negative"
-        )
-    if not AMOUNT_PATTERN.fullmatch(text):
-        raise ValidationError("Enter an amount in dollars and cents, like 12.34.", code="invalid")
-    cents = Decimal(text.replace(",", "")) * 100
-    if cents != cents.to_integral_value():
-        raise ValidationError("Amounts have at most two decimal places.", code="fraction")
-    if cents == 0:
-        raise ValidationError("Enter an amount above zero, or leave it blank.", code="zero")
-    return int(cents)
+    try:
+        return money.parse_amount(text, currency)
+    except InvalidAmount as error:
+        message = str(error)
+        if error.code == "negative":
+            message = f"{message.rstrip('.')}: put a credit in the Credit column."
+        elif error.code == "zero":
+            message = f"{message.rstrip('.')}, or leave it blank."
+        raise ValidationError(message, code=error.code) from None
+
+
+class ServiceForm(forms.Form):
+    """A form whose submission calls a service; the service's refusals are shown on it."""
+
+    def refused(self, error: FundError) -> None:
+        """Show why the service refused what the form asked."""
+        self.add_error(None, str(error))
 
 
 class DateInput(forms.DateInput):
@@ -107,14 +103,14 @@ class MonthField(forms.DateField):
         return day.replace(day=1) if day else None
 
 
-class ClosePeriodForm(forms.Form):
+class ClosePeriodForm(ServiceForm):
     """Close a month of the books."""
 
     month = MonthField()
     reason = forms.CharField(required=False, max_length=500)
 
 
-class ReopenPeriodForm(forms.Form):
+class ReopenPeriodForm(ServiceForm):
     """Reopen a closed month: an admin, with a reason."""
 
     month = MonthField()
@@ -128,7 +124,7 @@ def new_idempotency_key() -> str:
     return f"journal:{uuid.uuid4()}"
 
 
-class JournalEntryForm(forms.Form):
+class JournalEntryForm(ServiceForm):
     """The header of a manual journal entry; its legs are a LegFormSet."""
 
     effective_date = forms.DateField(label="Date", widget=DateInput())
@@ -154,6 +150,14 @@ class JournalEntryForm(forms.Form):
             raise ValidationError("Enter a memo.")
         return memo
 
+    def refused(self, error: FundError) -> None:
+        """Show the refusal; a spent key is replaced, so submitting again posts deliberately."""
+        if not isinstance(error, IdempotencyConflict):
+            super().refused(error)
+            return
+        self.data = {**self.data, "idempotency_key": new_idempotency_key()}
+        self.add_error(None, IDEMPOTENCY_CONFLICT)
+
     def clean_reason(self) -> str:
         reason: str = self.cleaned_data["reason"].strip()
         if not reason:
@@ -162,7 +166,7 @@ class JournalEntryForm(forms.Form):
 
 
 class LegForm(forms.Form):
-    """One leg: an account of the fund and a debit or a credit in dollars and cents."""
+    """One leg: an account of the fund and a debit or a credit in the fund's currency."""
 
     account = forms.ModelChoiceField(queryset=Account.objects.none(), required=False)
     debit = forms.CharField(required=False, max_length=20)
@@ -170,6 +174,7 @@ class LegForm(forms.Form):
 
     def __init__(self, *args: Any, fund: Fund, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fund = fund
         account_field: forms.ModelChoiceField[Account] = self.fields["account"]  # type: ignore[assignment]
         account_field.queryset = list_accounts(fund)
         account_field.empty_label = "Choose an account"
@@ -179,10 +184,10 @@ class LegForm(forms.Form):
             )
 
     def clean_debit(self) -> int | None:
-        return parse_cents(self.cleaned_data["debit"])
+        return parse_leg_amount(self.cleaned_data["debit"], self.fund.currency)
 
     def clean_credit(self) -> int | None:
-        return parse_cents(self.cleaned_data["credit"])
+        return parse_leg_amount(self.cleaned_data["credit"], self.fund.currency)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -220,9 +225,11 @@ class BaseLegFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
         debits = sum(leg.amount_cents for leg in legs if leg.amount_cents > 0)
         credits = -sum(leg.amount_cents for leg in legs if leg.amount_cents < 0)
         if debits != credits:
+            currency = self.form_kwargs["fund"].currency
             raise ValidationError(
-                f"Debits {dollars(debits)} and credits {dollars(credits)} "
-                f"differ by {dollars(abs(debits - credits))}."
+                f"Debits {money.format_amount(debits, currency)} and credits "
+                f"{money.format_amount(credits, currency)} differ by "
+                f"{money.format_amount(abs(debits - credits), currency)}."
             )
 
     def legs(self) -> list[Leg]:
@@ -243,7 +250,7 @@ def leg_formset(rows: int = DEFAULT_LEGS) -> type[BaseLegFormSet]:
     return cast("type[BaseLegFormSet]", formset)
 
 
-class ReverseForm(forms.Form):
+class ReverseForm(ServiceForm):
     """Reverse a transaction: post its mirror today, with a memo saying why."""
 
     memo = forms.CharField(

@@ -5,7 +5,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-GENESIS_HASH = "0" * 64
+from fund.ledger.chain import GENESIS_HASH
 
 
 class Fund(models.Model):

@@ -4,7 +4,7 @@ SQLite serialises writers with its database lock; the checks PostgreSQL makes in
 made here.
 """
 
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import F
 
@@ -21,15 +21,16 @@ from fund.ledger.models import (
     Transaction,
 )
 
+if TYPE_CHECKING:
+    from fund.ledger.posting import FundPostArgs
 
-def post_portable(
-    entry: Entry, *, payload_hash: str, recorded_at: datetime, digest: str
-) -> Transaction:
+
+def post_sqlite(entry: Entry, args: "FundPostArgs") -> Transaction:
     """The steps of fund_post(), for SQLite, which serialises writers with its database lock."""
     head = LedgerHead.objects.select_for_update().get(fund=entry.fund)
-    existing = Transaction.objects.filter(idempotency_key=entry.key).first()
+    existing = Transaction.objects.filter(idempotency_key=entry.idempotency_key).first()
     if existing is not None:
-        if existing.payload_hash != payload_hash:
+        if existing.payload_hash != args.payload_hash:
             raise IdempotencyConflict("Idempotency key reused with a different payload.")
         return existing
     if entry.reverses is not None and Transaction.objects.filter(reverses=entry.reverses).exists():
@@ -51,18 +52,18 @@ def post_portable(
         year=year,
         number=number,
         effective_date=entry.effective_date,
-        recorded_at=recorded_at,
+        recorded_at=entry.recorded_at,
         kind=entry.kind,
         memo=entry.memo,
         reason=entry.reason,
         source_ref=entry.source_ref,
         case_ref=entry.case_ref,
-        idempotency_key=entry.key,
-        payload_hash=payload_hash,
-        recorded_by=entry.actor,
+        idempotency_key=entry.idempotency_key,
+        payload_hash=args.payload_hash,
+        recorded_by=entry.recorded_by,
         reverses=entry.reverses,
         prev_hash=head.chain_head,
-        hash=chain_hash(prev_hash=head.chain_head, year=year, number=number, digest=digest),
+        hash=chain_hash(prev_hash=head.chain_head, year=year, number=number, digest=args.digest),
     )
     for leg in entry.legs:
         Account.objects.filter(pk=leg.account.pk).update(
@@ -91,11 +92,11 @@ def post_portable(
         if assets < 0:
             raise InsufficientFunds(f"Insufficient funds: {entry.fund.name} is donor-restricted.")
     LedgerHead.objects.filter(pk=head.pk).update(
-        chain_head=txn.hash, gift_count=F("gift_count") + entry.gift_delta
+        chain_head=txn.hash, gift_count=F("gift_count") + args.gift_delta
     )
-    if entry.case_delta:
+    if args.case_delta:
         supported, _ = SupportedCase.objects.get_or_create(fund=entry.fund, case_ref=entry.case_ref)
         SupportedCase.objects.filter(pk=supported.pk).update(
-            payments=F("payments") + entry.case_delta
+            payments=F("payments") + args.case_delta
         )
     return txn

@@ -1,15 +1,13 @@
-"""Reads of the ledger: balances, figures for the public page, lists for the treasurer screens.
+"""Reads of the books for the treasurer screens and the staff API: balances, registers, periods.
 
-Current balances and progress are O(1) in the size of the ledger: they read stored balances and
-counters. Balances as of a date read monthly checkpoints plus the postings of that one month.
+Current balances are O(1) in the size of the ledger: they read stored balances. Balances as of a
+date read monthly checkpoints plus the postings of that one month. Public figures are in progress.
 """
 
 from dataclasses import dataclass
 from datetime import date
 
-from django.conf import settings
-from django.db import connection
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -24,47 +22,11 @@ from fund.ledger.models import (
     Transaction,
 )
 
-Role = Account.Role
-
-CASH_ROLES = frozenset({Role.STRIPE_CLEARING, Role.BANK, Role.UNDEPOSITED})
-RAISED_ROLES = frozenset({Role.CONTRIBUTIONS, Role.REFUNDS, Role.DISPUTES})
-PROGRAM_ROLES = (Role.ATTORNEY_FEES, Role.FILING_FEES, Role.FAMILY_SUPPORT, Role.OTHER_PROGRAM)
-SPENT_ROLES = frozenset({*PROGRAM_ROLES, Role.BOND_FORFEITURE})
-
-
-# Every figure of the progress read in one round trip: account balances by role, then counters.
-PROGRESS_SQL = """
-    SELECT role, balance_cents FROM fund_account WHERE fund_id = %(fund)s
-    UNION ALL SELECT ':gifts', gift_count FROM fund_ledgerhead WHERE fund_id = %(fund)s
-    UNION ALL SELECT ':committed', CAST(coalesce(sum(amount_cents), 0) AS bigint)
-        FROM fund_commitment WHERE fund_id = %(fund)s AND released_at IS NULL
-    UNION ALL SELECT ':cases', CAST(count(*) AS bigint)
-        FROM fund_supportedcase WHERE fund_id = %(fund)s AND payments > 0
-"""
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A fund's public figures, in minor units (the shape of GET /api/v1/funds/{slug}/progress)."""
-
-    fund: str
-    currency: str
-    goal: int
-    raised: int
-    spent: int
-    in_bonds: int
-    available: int
-    gifts: int
-    cases_supported: int
-
-    @property
-    def raised_percent(self) -> float:
-        """Return raised as a percentage of the goal, capped at 100."""
-        return min(100.0, 100.0 * self.raised / self.goal) if self.goal else 0.0
-
 
 @dataclass(frozen=True)
 class TrialBalanceRow:
+    """One account's balance in a trial balance, on its debit or its credit side."""
+
     account: Account
     balance_cents: int
 
@@ -78,49 +40,19 @@ class TrialBalanceRow:
 
 
 @dataclass(frozen=True)
-class MonthFlow:
-    month: date
-    raised_cents: int
-    spent_cents: int
+class TrialBalance:
+    """Every account's balance now (`on` is None) or at the end of a day; debits equal credits."""
+
+    fund: Fund
+    on: date | None
+    rows: list[TrialBalanceRow]
+    total_debits: int
+    total_credits: int
 
 
 def get_fund(slug: str) -> Fund:
     """Return the fund with this slug or raise Http404."""
     return get_object_or_404(Fund, slug=slug)
-
-
-def get_public_fund(slug: str) -> Fund:
-    """Return a fund whose public page is on, or raise Http404."""
-    return get_object_or_404(Fund, slug=slug, is_public=True)
-
-
-def default_fund() -> Fund | None:
-    """Return the fund the home page shows: DEFAULT_FUND_SLUG, else the oldest public fund."""
-    funds = Fund.objects.filter(is_public=True)
-    if settings.DEFAULT_FUND_SLUG:
-        return funds.filter(slug=settings.DEFAULT_FUND_SLUG).first()
-    return funds.order_by("created_at", "pk").first()
-
-
-def fund_progress(fund: Fund) -> Progress:
-    """Return the fund's goal progress from stored balances and counters, in one query."""
-    with connection.cursor() as cursor:
-        cursor.execute(PROGRESS_SQL, {"fund": fund.pk})
-        figures = dict(cursor.fetchall())
-    balance = {role: figures.get(role, 0) for role in Role.values}
-    cash = sum(balance[role] for role in CASH_ROLES)
-    return Progress(
-        fund=fund.slug,
-        currency=fund.currency,
-        goal=fund.goal_cents,
-        # Revenue is a credit (negative) balance; refunds and lost disputes are debits against it.
-        raised=-sum(balance[role] for role in RAISED_ROLES),
-        spent=sum(balance[role] for role in SPENT_ROLES),
-        in_bonds=balance[Role.BOND_DEPOSITS],
-        available=cash - figures.get(":committed", 0),
-        gifts=figures.get(":gifts", 0),
-        cases_supported=figures.get(":cases", 0),
-    )
 
 
 def account_balance(account: Account) -> int:
@@ -157,45 +89,22 @@ def balances_as_of(fund: Fund, on: date) -> dict[int, int]:
     return balances
 
 
-def trial_balance(fund: Fund, on: date | None = None) -> list[TrialBalanceRow]:
-    """Return each account with its balance, now or at the end of a day; debits equal credits."""
+def trial_balance(fund: Fund, on: date | None = None) -> TrialBalance:
+    """Return each account with its balance, now or at the end of a day, and the two totals."""
     accounts = list(Account.objects.filter(fund=fund).order_by("code"))
-    if on is None:
-        return [TrialBalanceRow(account, account.balance_cents) for account in accounts]
-    balances = balances_as_of(fund, on)
-    return [TrialBalanceRow(account, balances[account.pk]) for account in accounts]
-
-
-def monthly_flows(fund: Fund, months: int = 12, until: date | None = None) -> list[MonthFlow]:
-    """Return money raised and spent per month for the last `months` months, from checkpoints."""
-    end = (until or timezone.localdate()).replace(day=1)
-    start_index = end.year * 12 + end.month - 1 - (months - 1)
-    first = date(start_index // 12, start_index % 12 + 1, 1)
-    raised: dict[date, int] = {}
-    spent: dict[date, int] = {}
-    for role, month, debits, credits in AccountMonth.objects.filter(
-        account__fund=fund,
-        account__role__in=[*RAISED_ROLES, *SPENT_ROLES],
-        month__gte=first,
-        month__lte=end,
-    ).values_list("account__role", "month", "debit_cents", "credit_cents"):
-        if role in RAISED_ROLES:
-            raised[month] = raised.get(month, 0) + credits - debits
-        else:
-            spent[month] = spent.get(month, 0) + debits - credits
-    flows = []
-    for index in range(start_index, start_index + months):
-        month = date(index // 12, index % 12 + 1, 1)
-        flows.append(MonthFlow(month, raised.get(month, 0), spent.get(month, 0)))
-    return flows
-
-
-def spending_by_category(fund: Fund) -> list[tuple[str, int]]:
-    """Return what the fund has spent, by program category, largest first."""
-    rows = Account.objects.filter(fund=fund, role__in=SPENT_ROLES).values_list(
-        "name", "balance_cents"
+    balances = (
+        {account.pk: account.balance_cents for account in accounts}
+        if on is None
+        else balances_as_of(fund, on)
     )
-    return sorted(((name, cents) for name, cents in rows if cents), key=lambda row: -row[1])
+    rows = [TrialBalanceRow(account, balances[account.pk]) for account in accounts]
+    return TrialBalance(
+        fund=fund,
+        on=on,
+        rows=rows,
+        total_debits=sum(row.debit_cents for row in rows),
+        total_credits=sum(row.credit_cents for row in rows),
+    )
 
 
 def list_accounts(fund: Fund) -> QuerySet[Account]:
@@ -226,6 +135,21 @@ def list_transactions(
     return transactions.select_related("recorded_by", "reverses").order_by("-effective_date", "-id")
 
 
+def list_transactions_with_postings(
+    fund: Fund,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    kind: str | None = None,
+    account: Account | None = None,
+) -> QuerySet[Transaction]:
+    """Return list_transactions() with each transaction's postings and their accounts."""
+    postings = Posting.objects.select_related("account").order_by("id")
+    return list_transactions(
+        fund, start=start, end=end, kind=kind, account=account
+    ).prefetch_related(Prefetch("postings", queryset=postings))
+
+
 def list_account_postings(
     account: Account, *, start: date | None = None, end: date | None = None
 ) -> QuerySet[Posting]:
@@ -238,16 +162,10 @@ def list_account_postings(
     return postings.select_related("transaction").order_by("-id")
 
 
-def has_activity(fund: Fund) -> bool:
-    """Return whether anything has been posted to the fund."""
-    return Account.objects.filter(fund=fund).filter(~Q(balance_cents=0)).exists()
-
-
-# Reads for the treasurer screens (fund/staff_views.py).
-
-
 @dataclass(frozen=True)
 class PeriodRow:
+    """A month of the books: whether it is closed, its volume, and whether it has ended."""
+
     month: date
     is_closed: bool
     debits_cents: int

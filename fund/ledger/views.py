@@ -1,9 +1,11 @@
 """The treasurer screens: ledger browser, trial balance, periods, manual journal entries.
 
-Treasurers, auditors and admins read; only treasurers write (admins reopen periods). Each view
-parses its input, calls one query or service from fund/, and renders.
+Who may see or do what is the policy of fund.security.roles (LEDGER_READERS, LEDGER_WRITERS,
+PERIOD_CLOSERS, PERIOD_REOPENERS). Each view parses its input, calls one query or service, and
+renders; a refusal from a service is shown on the form it came from.
 """
 
+from collections.abc import Callable
 from datetime import date
 
 from django.contrib import messages
@@ -14,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fund.errors import FundError, IdempotencyConflict, NotAllowed
+from fund.errors import FundError
 from fund.ledger.forms import (
     DEFAULT_LEGS,
     ClosePeriodForm,
@@ -22,12 +24,12 @@ from fund.ledger.forms import (
     JournalEntryForm,
     ReopenPeriodForm,
     ReverseForm,
+    ServiceForm,
     TransactionFilterForm,
     TrialBalanceForm,
     leg_formset,
-    new_idempotency_key,
 )
-from fund.ledger.models import Fund, Transaction
+from fund.ledger.models import Fund, Period, Transaction
 from fund.ledger.queries import (
     get_account,
     get_fund,
@@ -46,18 +48,19 @@ from fund.ledger.services import (
     reopen_period,
     reverse_transaction,
 )
-from fund.security.roles import Role, role_required
-
-READERS = (Role.TREASURER, Role.AUDITOR, Role.ADMIN)
-PAGE_SIZE = 50
-IDEMPOTENCY_CONFLICT = (
-    "This form was already submitted with other values, so nothing more was posted. "
-    "Check the transactions list, then submit again to post this entry as a new one."
+from fund.security.roles import (
+    LEDGER_READERS,
+    LEDGER_WRITERS,
+    PERIOD_CLOSERS,
+    PERIOD_REOPENERS,
+    role_required,
 )
+
+PAGE_SIZE = 50
 
 
 @require_GET
-@role_required(*READERS)
+@role_required(LEDGER_READERS)
 def ledger_home(request: HttpRequest) -> HttpResponse:
     """Show the funds whose books may be browsed; go straight to the only one."""
     funds = list(list_funds())
@@ -67,7 +70,7 @@ def ledger_home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@role_required(*READERS)
+@role_required(LEDGER_READERS)
 def ledger_accounts(request: HttpRequest, slug: str) -> HttpResponse:
     """Show the fund's chart of accounts with current balances."""
     fund = get_fund(slug)
@@ -77,7 +80,7 @@ def ledger_accounts(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-@role_required(*READERS)
+@role_required(LEDGER_READERS)
 def ledger_account(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     """Show an account's postings, newest first, optionally within a date range."""
     fund = get_fund(slug)
@@ -94,7 +97,7 @@ def ledger_account(request: HttpRequest, slug: str, code: str) -> HttpResponse:
 
 
 @require_GET
-@role_required(*READERS)
+@role_required(LEDGER_READERS)
 def ledger_transactions(request: HttpRequest, slug: str) -> HttpResponse:
     """List the fund's transactions, newest first, filtered by date range and kind."""
     fund = get_fund(slug)
@@ -113,7 +116,7 @@ def ledger_transactions(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-@role_required(*READERS)
+@role_required(LEDGER_READERS)
 def ledger_transaction(request: HttpRequest, slug: str, reference: str) -> HttpResponse:
     """Show one transaction: its postings, hash chain link, recorder and reversal."""
     fund = get_fund(slug)
@@ -122,96 +125,59 @@ def ledger_transaction(request: HttpRequest, slug: str, reference: str) -> HttpR
 
 
 @require_POST
-@role_required(Role.TREASURER)
+@role_required(LEDGER_WRITERS)
 def ledger_reverse(request: HttpRequest, slug: str, reference: str) -> HttpResponse:
     """Post the mirror of a transaction, dated today, and show it."""
     fund = get_fund(slug)
     txn = get_transaction(fund, reference)
     form = ReverseForm(request.POST)
     if form.is_valid():
-        try:
-            reversal = reverse_transaction(
-                original=txn, actor=_actor(request), memo=form.cleaned_data["memo"]
-            )
-        except FundError as error:
-            form.add_error(None, str(error))
-        else:
+        memo = form.cleaned_data["memo"]
+        reversal = _refused_on(
+            form, lambda: reverse_transaction(original=txn, actor=_actor(request), memo=memo)
+        )
+        if reversal is not None:
             messages.success(request, f"Posted {reversal.reference}, reversing {txn.reference}.")
             return _redirect_to_transaction(reversal)
     return _transaction_page(request, fund, txn, form, status=400)
 
 
 @require_GET
-@role_required(*READERS)
+@role_required(LEDGER_READERS)
 def ledger_trial_balance(request: HttpRequest, slug: str) -> HttpResponse:
     """Show every account's debit or credit balance, now or at the end of a day, with totals."""
     fund = get_fund(slug)
     form = TrialBalanceForm(request.GET)
-    context: dict[str, object] = {"fund": fund, "form": form, "rows": None}
+    context: dict[str, object] = {"fund": fund, "form": form, "balance": None}
     if not form.is_valid():
         return render(request, "fund/ledger_trial_balance.html", context, status=400)
-    rows = trial_balance(fund, on=form.cleaned_data["on"])
-    context.update(
-        rows=rows,
-        on=form.cleaned_data["on"],
-        debit_total=sum(row.debit_cents for row in rows),
-        credit_total=sum(row.credit_cents for row in rows),
-    )
+    context["balance"] = trial_balance(fund, on=form.cleaned_data["on"])
     return render(request, "fund/ledger_trial_balance.html", context)
 
 
 @require_GET
-@role_required(*READERS)
+@role_required(LEDGER_READERS)
 def ledger_periods(request: HttpRequest, slug: str) -> HttpResponse:
     """List the months of the fund's books, open or closed, and who changed them."""
     return _periods_page(request, get_fund(slug))
 
 
 @require_POST
-@role_required(Role.TREASURER)
+@role_required(PERIOD_CLOSERS)
 def ledger_period_close(request: HttpRequest, slug: str) -> HttpResponse:
     """Close a month that has ended; transactions dated inside it are then refused."""
-    fund = get_fund(slug)
-    form = ClosePeriodForm(request.POST)
-    if form.is_valid():
-        month: date = form.cleaned_data["month"]
-        try:
-            close_period(
-                fund=fund, month=month, actor=_actor(request), reason=form.cleaned_data["reason"]
-            )
-        except FundError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, f"{month:%B %Y} is closed.")
-            return redirect("ledger_periods", slug=fund.slug)
-    return _periods_page(request, fund, form=form, status=400)
+    return _change_period(request, get_fund(slug), ClosePeriodForm, close_period, "is closed")
 
 
 @require_POST
-@role_required(Role.TREASURER, Role.ADMIN)
+@role_required(PERIOD_REOPENERS)
 def ledger_period_reopen(request: HttpRequest, slug: str) -> HttpResponse:
-    """Reopen a closed month; the service refuses anyone but an admin, and needs a reason."""
-    fund = get_fund(slug)
-    form = ReopenPeriodForm(request.POST)
-    if form.is_valid():
-        month: date = form.cleaned_data["month"]
-        try:
-            reopen_period(
-                fund=fund, month=month, actor=_actor(request), reason=form.cleaned_data["reason"]
-            )
-        except NotAllowed as error:
-            form.add_error(None, str(error))
-            return _periods_page(request, fund, form=form, status=403)
-        except FundError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, f"{month:%B %Y} is open again.")
-            return redirect("ledger_periods", slug=fund.slug)
-    return _periods_page(request, fund, form=form, status=400)
+    """Reopen a closed month, with a reason; the change is logged."""
+    return _change_period(request, get_fund(slug), ReopenPeriodForm, reopen_period, "is open again")
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(Role.TREASURER)
+@role_required(LEDGER_WRITERS)
 def ledger_journal(request: HttpRequest, slug: str) -> HttpResponse:
     """Record a manual journal entry: balanced legs, a memo and a reason. Posts once per form."""
     fund = get_fund(slug)
@@ -223,29 +189,53 @@ def ledger_journal(request: HttpRequest, slug: str) -> HttpResponse:
     form = JournalEntryForm(request.POST)
     legs = formset_class(request.POST, form_kwargs={"fund": fund}, prefix="legs")
     if form.is_valid() and legs.is_valid():
-        try:
-            txn = record_journal_entry(
+        data = form.cleaned_data
+        txn = _refused_on(
+            form,
+            lambda: record_journal_entry(
                 fund=fund,
                 legs=legs.legs(),
-                effective_date=form.cleaned_data["effective_date"],
-                memo=form.cleaned_data["memo"],
-                reason=form.cleaned_data["reason"],
+                effective_date=data["effective_date"],
+                memo=data["memo"],
+                reason=data["reason"],
                 actor=_actor(request),
-                idempotency_key=form.cleaned_data["idempotency_key"],
-            )
-        except IdempotencyConflict:
-            # The key was spent on other values: a fresh one lets this entry post deliberately.
-            data = request.POST.copy()
-            data["idempotency_key"] = new_idempotency_key()
-            form = JournalEntryForm(data)
-            form.is_valid()
-            form.add_error(None, IDEMPOTENCY_CONFLICT)
-        except FundError as error:
-            form.add_error(None, str(error))
-        else:
+                idempotency_key=data["idempotency_key"],
+            ),
+        )
+        if txn is not None:
             messages.success(request, f"Posted journal entry {txn.reference}.")
             return _redirect_to_transaction(txn)
     return _journal_page(request, fund, form, legs, status=400)
+
+
+def _refused_on[T](form: ServiceForm, service_call: Callable[[], T]) -> T | None:
+    """Return what the service call returns; if it refuses, show the refusal on the form."""
+    try:
+        return service_call()
+    except FundError as error:
+        form.refused(error)
+        return None
+
+
+def _change_period(
+    request: HttpRequest,
+    fund: Fund,
+    form_class: type[ClosePeriodForm | ReopenPeriodForm],
+    change: Callable[..., Period],
+    done: str,
+) -> HttpResponse:
+    """Close or reopen the month the form names, or show the periods page with why not."""
+    form = form_class(request.POST)
+    if form.is_valid():
+        month: date = form.cleaned_data["month"]
+        reason = form.cleaned_data["reason"]
+        period = _refused_on(
+            form, lambda: change(fund=fund, month=month, actor=_actor(request), reason=reason)
+        )
+        if period is not None:
+            messages.success(request, f"{month:%B %Y} {done}.")
+            return redirect("ledger_periods", slug=fund.slug)
+    return _periods_page(request, fund, form=form, status=400)
 
 
 def _actor(request: HttpRequest) -> User:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from fund.ledger.queries import MonthFlow, Progress
+from fund.ledger.progress import MonthFlow, Progress
 
 THERMOMETER_WIDTH = 1000
 CHART_WIDTH = 640

@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from fund.ledger.models import Fund
-from fund.ledger.queries import (
+from fund.ledger.progress import (
     default_fund,
     fund_progress,
     get_public_fund,

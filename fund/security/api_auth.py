@@ -1,18 +1,20 @@
 """Authentication for the ninja API: bearer tokens for staff tools, sessions for the browser."""
 
-from collections.abc import Callable, Iterable
-from functools import wraps
-from typing import Any
-
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer, SessionAuth
 from ninja.security.base import AuthBase
 
 from fund.security.mfa import has_second_factor
-from fund.security.roles import Role, has_role
+from fund.security.roles import STAFF, Permission
 from fund.security.tokens import user_for_token
+
+
+class ApiRequest(HttpRequest):
+    """A request that passed API authentication: `auth` is the staff user it belongs to."""
+
+    auth: User
 
 
 class BearerToken(HttpBearer):
@@ -25,9 +27,6 @@ class BearerToken(HttpBearer):
         return user
 
 
-bearer = BearerToken()
-
-
 class SessionWithSecondFactor(SessionAuth):
     """A browser session, accepted only once its user has enrolled a second factor."""
 
@@ -38,55 +37,33 @@ class SessionWithSecondFactor(SessionAuth):
         return user
 
 
-session_with_second_factor = SessionWithSecondFactor()
-
-
-class StaffDocsAccess:
-    """The OpenAPI docs are for signed-in staff only."""
-
-    @staticmethod
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            from django.contrib.auth.views import redirect_to_login
-            from django.core.exceptions import PermissionDenied
-
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not has_role(request.user, *Role):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-
-# The same credentials as above, admitted only for users holding one of the given roles.
-class RoleBearerToken(BearerToken):
-    def __init__(self, roles: Iterable[Role]) -> None:
+# The same credentials as above, admitted only for users the permission admits.
+class PermittedBearerToken(BearerToken):
+    def __init__(self, permission: Permission) -> None:
         super().__init__()
-        self.roles = tuple(roles)
+        self.permission = permission
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        return _admit(super().authenticate(request, token), self.roles)
+        return _admit(super().authenticate(request, token), self.permission)
 
 
-class RoleSessionWithSecondFactor(SessionWithSecondFactor):
-    def __init__(self, roles: Iterable[Role]) -> None:
+class PermittedSession(SessionWithSecondFactor):
+    def __init__(self, permission: Permission) -> None:
         super().__init__()
-        self.roles = tuple(roles)
+        self.permission = permission
 
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
-        return _admit(super().authenticate(request, key), self.roles)
+        return _admit(super().authenticate(request, key), self.permission)
 
 
-def _admit(user: User | None, roles: tuple[Role, ...]) -> User | None:
+def _admit(user: User | None, permission: Permission) -> User | None:
     # Unknown credentials fall through to the next method (and finally 401); known staff without
-    # the role are refused outright (403).
-    if user is not None and not has_role(user, *roles):
-        raise AuthorizationError(message="Your role does not allow this.")
+    # the permission are refused outright (403).
+    if user is not None and not permission.allows(user):
+        raise AuthorizationError(message=permission.refusal)
     return user
 
 
-def staff_auth(*roles: Role) -> list[AuthBase]:
-    """Return API auth admitting a bearer token or an MFA session of a user holding a role."""
-    return [RoleBearerToken(roles), RoleSessionWithSecondFactor(roles)]
+def staff_auth(permission: Permission = STAFF) -> list[AuthBase]:
+    """Return API auth admitting a bearer token or an MFA session the permission admits."""
+    return [PermittedBearerToken(permission), PermittedSession(permission)]

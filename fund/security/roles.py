@@ -1,59 +1,125 @@
-"""Staff roles: Django groups created by a migration, checked by views and API operations."""
+"""Staff roles and the one permission policy: who may do what, each permission named once.
+
+Roles are Django groups created by a migration. A `Permission` names one thing staff may do and the
+roles that may do it; views (`role_required`), API operations (`fund.security.api_auth.staff_auth`),
+templates (the `may` context value) and services (`Permission.check`) all ask the same object, so a
+rule is written in one place.
+"""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import wraps
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from fund.errors import NotAllowed
 
-class Role(StrEnum):
+
+class StaffRole(StrEnum):
     COORDINATOR = "coordinator"
     TREASURER = "treasurer"
     AUDITOR = "auditor"
     ADMIN = "admin"
 
 
-# The legal director is a coordinator who also holds this permission.
+# The legal director is a coordinator who also holds this Django permission.
 VIEW_ALL_CASES = "cases.view_all_cases"
 
 
-def roles_of(user: User | AnonymousUser) -> frozenset[Role]:
-    """Return the roles a user holds (superusers hold admin)."""
-    if not user.is_authenticated:
+@dataclass(frozen=True)
+class Permission:
+    """One thing staff may do: its name in templates, the roles allowed, and the refusal."""
+
+    name: str
+    roles: frozenset[StaffRole]
+    refusal: str
+
+    def allows(self, user: User | AnonymousUser | None) -> bool:
+        """Return whether the user holds one of the roles this permission admits."""
+        return user is not None and bool(roles_of(user) & self.roles)
+
+    def check(self, actor: User | None) -> None:
+        """Raise NotAllowed unless the actor may do this; None is the system, which may.
+
+        None stands for the operator at the command line or a background job (a Stripe webhook):
+        services used only by people type their actor as `User`, so mypy refuses None there.
+        """
+        if actor is not None and not self.allows(actor):
+            raise NotAllowed(self.refusal)
+
+
+_READERS = frozenset({StaffRole.TREASURER, StaffRole.AUDITOR, StaffRole.ADMIN})
+
+STAFF = Permission("use_staff_tools", frozenset(StaffRole), "This is for staff only.")
+LEDGER_READERS = Permission(
+    "read_ledger", _READERS, "Only treasurers, auditors and admins can read the ledger."
+)
+LEDGER_WRITERS = Permission(
+    "write_ledger", frozenset({StaffRole.TREASURER}), "Only a treasurer can post to the ledger."
+)
+PERIOD_CLOSERS = Permission(
+    "close_periods", frozenset({StaffRole.TREASURER}), "Only a treasurer can close a period."
+)
+PERIOD_REOPENERS = Permission(
+    "reopen_periods", frozenset({StaffRole.ADMIN}), "Only an admin can reopen a closed period."
+)
+FUND_ADMINS = Permission(
+    "manage_funds", frozenset({StaffRole.ADMIN}), "Only an admin can create or change a fund."
+)
+STAFF_ADMINS = Permission(
+    "manage_staff",
+    frozenset({StaffRole.ADMIN}),
+    "Only an admin can manage staff accounts and their API tokens.",
+)
+
+POLICY: tuple[Permission, ...] = (
+    STAFF,
+    LEDGER_READERS,
+    LEDGER_WRITERS,
+    PERIOD_CLOSERS,
+    PERIOD_REOPENERS,
+    FUND_ADMINS,
+    STAFF_ADMINS,
+)
+
+
+def roles_of(user: User | AnonymousUser) -> frozenset[StaffRole]:
+    """Return the roles a user holds (superusers hold admin); inactive users hold none."""
+    if not user.is_authenticated or not user.is_active:
         return frozenset()
-    cached: frozenset[Role] | None = getattr(user, "_fund_roles", None)
+    cached: frozenset[StaffRole] | None = getattr(user, "_fund_roles", None)
     if cached is None:
         names = set(user.groups.values_list("name", flat=True))
-        cached = frozenset(role for role in Role if role.value in names)
+        cached = frozenset(role for role in StaffRole if role.value in names)
         if user.is_superuser:
-            cached = cached | {Role.ADMIN}
-        user._fund_roles = cached  # type: ignore[attr-defined]  # a per-request cache
+            cached = cached | {StaffRole.ADMIN}
+        # A per-request cache: Django loads the user once per request.
+        setattr(user, "_fund_roles", cached)  # noqa: B010
     return cached
 
 
-def has_role(user: User | AnonymousUser, *roles: Role) -> bool:
-    """Return whether the user holds any of the given roles."""
-    return bool(roles_of(user).intersection(roles))
+def permissions_of(user: User | AnonymousUser) -> dict[str, bool]:
+    """Return every permission of the policy by name, and whether the user holds it."""
+    return {permission.name: permission.allows(user) for permission in POLICY}
 
 
 def role_required(
-    *roles: Role,
+    permission: Permission,
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Restrict a view to signed-in staff holding one of the roles (others get 403)."""
+    """Restrict a view to signed-in staff the permission admits (others get 403)."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
-                from django.contrib.auth.views import redirect_to_login
-
                 return redirect_to_login(request.get_full_path())
-            if not has_role(request.user, *roles):
-                raise PermissionDenied
+            if not permission.allows(request.user):
+                raise PermissionDenied(permission.refusal)
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -10,17 +10,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from fund.errors import StaffError
-from fund.security.roles import VIEW_ALL_CASES, Role
+from fund.security.roles import STAFF_ADMINS, VIEW_ALL_CASES, StaffRole
 
 
-def parse_roles(names: Iterable[str]) -> set[Role]:
+def parse_roles(names: Iterable[str]) -> set[StaffRole]:
     """Return the roles named, refusing unknown names."""
     roles = set()
     for name in names:
         try:
-            roles.add(Role(name.strip().lower()))
+            roles.add(StaffRole(name.strip().lower()))
         except ValueError:
-            choices = ", ".join(role.value for role in Role)
+            choices = ", ".join(role.value for role in StaffRole)
             raise StaffError(f"Unknown role {name!r}: choose from {choices}.") from None
     return roles
 
@@ -39,10 +39,13 @@ def check_password_strength(password: str, *, user: User) -> None:
 
 
 @transaction.atomic
-def set_staff_roles(*, user: User, roles: set[Role], legal_director: bool = False) -> None:
+def set_staff_roles(
+    *, actor: User | None, user: User, roles: set[StaffRole], legal_director: bool = False
+) -> None:
     """Give the user exactly these roles; admin also makes them a Django superuser."""
+    STAFF_ADMINS.check(actor)
     user.groups.set(Group.objects.filter(name__in=[role.value for role in roles]))
-    is_admin = Role.ADMIN in roles
+    is_admin = StaffRole.ADMIN in roles
     if user.is_staff != is_admin or user.is_superuser != is_admin:
         user.is_staff = user.is_superuser = is_admin
         user.save(update_fields=["is_staff", "is_superuser"])
@@ -57,23 +60,26 @@ def set_staff_roles(*, user: User, roles: set[Role], legal_director: bool = Fals
 @transaction.atomic
 def create_staff(
     *,
+    actor: User | None,
     username: str,
     password: str,
-    roles: set[Role],
+    roles: set[StaffRole],
     email: str = "",
     legal_director: bool = False,
 ) -> User:
     """Create a staff account holding the roles; a legal director is also a coordinator.
 
     Refuses an existing username, no role at all, and a password the validators reject.
-    The account has no second factor yet: it must enrol one at its first sign-in.
+    The account has no second factor yet: it must enrol one at its first sign-in. `actor` is the
+    admin creating it, or None at the command line.
     """
+    STAFF_ADMINS.check(actor)
     User = get_user_model()
     username = username.strip()
     if not username:
         raise StaffError("A username is required.")
     if legal_director:
-        roles = roles | {Role.COORDINATOR}
+        roles = roles | {StaffRole.COORDINATOR}
     if not roles:
         raise StaffError("Give at least one --role (coordinator, treasurer, auditor, admin).")
     if User.objects.filter(username__iexact=username).exists():
@@ -84,5 +90,5 @@ def create_staff(
     check_password_strength(password, user=user)
     user.set_password(password)
     user.save()
-    set_staff_roles(user=user, roles=roles, legal_director=legal_director)
+    set_staff_roles(actor=actor, user=user, roles=roles, legal_director=legal_director)
     return user

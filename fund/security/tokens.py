@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from fund.security.models import ApiToken
+from fund.security.roles import STAFF_ADMINS
+from fund.tasks import send_staff_email
 
 TOKEN_PREFIX = "dfk_"  # noqa: S105  (a public marker, not a secret)
 
@@ -17,17 +19,27 @@ def _digest(token: str) -> str:
 
 
 @transaction.atomic
-def issue_api_token(*, user: User, name: str = "") -> tuple[ApiToken, str]:
-    """Create a token for the user and return it with its plaintext, which is never stored."""
+def issue_api_token(*, actor: User | None, user: User, name: str = "") -> tuple[ApiToken, str]:
+    """Create a token for the user and return it with its plaintext, which is never stored.
+
+    The user is e-mailed that a token was issued (after commit), so a token they did not ask for
+    does not go unnoticed. `actor` is the admin issuing it, or None at the command line.
+    """
+    STAFF_ADMINS.check(actor)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, name=name, prefix=plaintext[:10], digest=_digest(plaintext)
     )
+    context: dict[str, str | int] = {"prefix": token.prefix, "name": token.name}
+    transaction.on_commit(
+        lambda: send_staff_email.enqueue(user.pk, "fund/email/api_token_issued", context)
+    )
     return token, plaintext
 
 
-def revoke_api_token(*, token: ApiToken) -> None:
+def revoke_api_token(*, actor: User | None, token: ApiToken) -> None:
     """Revoke a token; later requests with it get 401."""
+    STAFF_ADMINS.check(actor)
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 

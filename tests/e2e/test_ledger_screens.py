@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from fund.ledger.services import create_fund
-from fund.security.roles import Role
+from fund.security.roles import StaffRole
 from tests.conftest import PASSWORD, enrol_totp, make_staff
 from tests.fund.conftest import give_check
 
@@ -25,10 +25,12 @@ def horizontal_overflow(page: Page) -> int:
 def test_a_treasurer_posts_a_journal_entry_on_a_phone(
     page: Page, live_server, django_user_model, csp_violations
 ):
-    fund = create_fund(name="Valley Labor Council Legal Fund", slug="valley", goal_cents=100_000)
+    fund = create_fund(
+        actor=None, name="Valley Labor Council Legal Fund", slug="valley", goal_cents=100_000
+    )
     last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=10)
     give_check(fund, 50_000, key="gift-1", on=last_month)
-    secret = enrol_totp(make_staff(django_user_model, "tess", Role.TREASURER, mfa=False))
+    secret = enrol_totp(make_staff(django_user_model, "tess", StaffRole.TREASURER, mfa=False))
     page.set_viewport_size(PHONE)
 
     page.goto(f"{live_server.url}/accounts/login/")

@@ -15,7 +15,9 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def valley(db):
-    fund = create_fund(name="Valley Labor Council Legal Fund", slug="valley", goal_cents=15_000_000)
+    fund = create_fund(
+        actor=None, name="Valley Labor Council Legal Fund", slug="valley", goal_cents=15_000_000
+    )
     seed_scenario(fund)
     return fund
 

@@ -6,7 +6,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from fund.security.roles import Role
+from fund.security.roles import StaffRole
 from tests.conftest import PASSWORD, enrol_totp, make_staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -28,7 +28,7 @@ def horizontal_overflow(page: Page) -> int:
 def test_new_staff_member_is_made_to_enrol_totp_then_reaches_the_dashboard(
     page: Page, live_server, django_user_model, csp_violations
 ):
-    make_staff(django_user_model, "newbie", Role.TREASURER, mfa=False)
+    make_staff(django_user_model, "newbie", StaffRole.TREASURER, mfa=False)
 
     sign_in_with_password(page, live_server.url, "newbie")
 
@@ -50,7 +50,7 @@ def test_new_staff_member_is_made_to_enrol_totp_then_reaches_the_dashboard(
 def test_enrolled_staff_member_passes_the_totp_step_to_the_dashboard(
     page: Page, live_server, django_user_model, csp_violations
 ):
-    user = make_staff(django_user_model, "tess", Role.TREASURER, mfa=False)
+    user = make_staff(django_user_model, "tess", StaffRole.TREASURER, mfa=False)
     secret = enrol_totp(user)
 
     sign_in_with_password(page, live_server.url, "tess")
@@ -78,7 +78,7 @@ def test_login_page_fits_a_phone_without_sideways_scrolling(
 def test_totp_enrolment_fits_a_phone_and_shows_the_whole_secret(
     page: Page, live_server, django_user_model, csp_violations
 ):
-    make_staff(django_user_model, "newbie", Role.COORDINATOR, mfa=False)
+    make_staff(django_user_model, "newbie", StaffRole.COORDINATOR, mfa=False)
     page.set_viewport_size(PHONE)
 
     sign_in_with_password(page, live_server.url, "newbie")

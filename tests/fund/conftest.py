@@ -4,7 +4,9 @@ from datetime import date
 
 import pytest
 
-from fund.ledger.services import Leg, create_fund, post_transaction
+from fund.ledger.entries import Leg
+from fund.ledger.posting import post_transaction
+from fund.ledger.services import create_fund
 from fund.models import Account, Fund, Transaction
 
 Role = Account.Role
@@ -14,7 +16,9 @@ DAY = date(2026, 3, 10)
 
 @pytest.fixture
 def fund(db) -> Fund:
-    return create_fund(name="Valley Labor Council Legal Fund", slug="valley", goal_cents=15_000_000)
+    return create_fund(
+        actor=None, name="Valley Labor Council Legal Fund", slug="valley", goal_cents=15_000_000
+    )
 
 
 def account(fund: Fund, role: str) -> Account:

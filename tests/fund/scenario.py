@@ -9,13 +9,9 @@ from datetime import date
 
 from django.utils import timezone
 
-from fund.ledger.services import (
-    Leg,
-    post_transaction,
-    record_commitment,
-    release_commitment,
-    reverse_transaction,
-)
+from fund.ledger.entries import Leg
+from fund.ledger.posting import post_transaction
+from fund.ledger.services import record_commitment, release_commitment, reverse_transaction
 from fund.models import Fund, Transaction
 from tests.fund.conftest import Kind, Role, account
 
@@ -182,6 +178,6 @@ def seed_scenario(fund: Fund, actor=None) -> None:
         1,
         case_ref="C-2026-0031",
     )
-    record_commitment(fund=fund, amount_cents=80_000, source_ref="disbursement:41")
-    record_commitment(fund=fund, amount_cents=10_000, source_ref="disbursement:40")
-    release_commitment(source_ref="disbursement:40")
+    record_commitment(actor=None, fund=fund, amount_cents=80_000, source_ref="disbursement:41")
+    record_commitment(actor=None, fund=fund, amount_cents=10_000, source_ref="disbursement:40")
+    release_commitment(actor=None, source_ref="disbursement:40")

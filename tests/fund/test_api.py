@@ -12,7 +12,7 @@ from fund.api import api
 from fund.errors import AlreadyReversed, IdempotencyConflict, InsufficientFunds
 from fund.ledger.services import create_fund
 from fund.models import Fund, Transaction
-from fund.security.roles import Role
+from fund.security.roles import StaffRole
 from fund.security.tokens import issue_api_token
 from tests.conftest import PASSWORD, make_staff
 from tests.fund.conftest import give_check, pay_attorney
@@ -42,7 +42,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def token_for(user) -> dict[str, str]:
-    return bearer(issue_api_token(user=user)[1])
+    return bearer(issue_api_token(actor=None, user=user)[1])
 
 
 @pytest.fixture
@@ -128,7 +128,9 @@ def test_coordinators_and_outsiders_get_403(client, fund, request, persona, path
     response = client.get(API + path, **token_for(user))
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Your role does not allow this."}
+    assert response.json() == {
+        "detail": "Only treasurers, auditors and admins can read the ledger."
+    }
 
 
 @pytest.mark.parametrize("path", STAFF_ENDPOINTS)
@@ -148,7 +150,7 @@ def test_a_signed_in_session_with_a_second_factor_reads_the_books(client, fund, 
 
 
 def test_a_session_without_a_second_factor_never_reads_the_books(client, fund, django_user_model):
-    make_staff(django_user_model, "nofactor", Role.AUDITOR, mfa=False)
+    make_staff(django_user_model, "nofactor", StaffRole.AUDITOR, mfa=False)
     assert client.login(username="nofactor", password=PASSWORD)
 
     response = client.get(f"{API}/funds")
@@ -168,7 +170,7 @@ def test_a_coordinator_session_gets_403(client, fund, coordinator):
 
 
 def test_funds_lists_every_fund_public_or_not(client, fund, treasurer):
-    create_fund(name="Internal reserve", slug="reserve", goal_cents=0)
+    create_fund(actor=None, name="Internal reserve", slug="reserve", goal_cents=0)
     Fund.objects.filter(slug="reserve").update(is_public=False)
 
     response = client.get(f"{API}/funds", **token_for(treasurer))
@@ -388,7 +390,7 @@ def test_trial_balance_refuses_a_bad_date(client, fund, auditor):
 
 
 def test_verify_reports_the_chain_head_and_counts_for_one_or_all_funds(client, seeded, auditor):
-    other = create_fund(name="Harbor Strike Defense", slug="harbor", goal_cents=100)
+    other = create_fund(actor=None, name="Harbor Strike Defense", slug="harbor", goal_cents=100)
     give_check(other, 500, key="harbor-1", on=date(2026, 1, 5))
     head = Transaction.objects.filter(fund=seeded).order_by("-id").first().hash
 

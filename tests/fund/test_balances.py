@@ -83,8 +83,9 @@ def test_the_trial_balance_on_a_day_balances_and_leaves_out_later_entries(fund):
         on=date(2026, 2, 1),
     )
 
-    rows = {row.account.role: row for row in trial_balance(fund, on=date(2026, 1, 31))}
+    balance = trial_balance(fund, on=date(2026, 1, 31))
+    rows = {row.account.role: row for row in balance.rows}
 
     assert rows[Role.BANK].debit_cents == 10_000
     assert rows[Role.CONTRIBUTIONS].credit_cents == 10_000
-    assert sum(r.debit_cents for r in rows.values()) == sum(r.credit_cents for r in rows.values())
+    assert balance.total_debits == balance.total_credits == 10_000

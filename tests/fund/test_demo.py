@@ -18,7 +18,7 @@ from fund.demo.staff import (
     demo_totp_code,
     seed_staff,
 )
-from fund.security.roles import VIEW_ALL_CASES, Role, roles_of
+from fund.security.roles import VIEW_ALL_CASES, StaffRole, roles_of
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
 
@@ -74,10 +74,10 @@ def test_seed_demo_twice_gives_the_same_accounts_and_prints_how_to_get_in(debug)
 def test_every_demo_account_holds_its_role_and_a_second_factor():
     seed_staff()
 
-    assert roles_of(User.objects.get(username="coordinator")) == {Role.COORDINATOR}
-    assert roles_of(User.objects.get(username="treasurer2")) == {Role.TREASURER}
+    assert roles_of(User.objects.get(username="coordinator")) == {StaffRole.COORDINATOR}
+    assert roles_of(User.objects.get(username="treasurer2")) == {StaffRole.TREASURER}
     director = User.objects.get(username="director")
-    assert roles_of(director) == {Role.COORDINATOR}
+    assert roles_of(director) == {StaffRole.COORDINATOR}
     assert director.has_perm(VIEW_ALL_CASES)
     assert not User.objects.get(username="coordinator").has_perm(VIEW_ALL_CASES)
     assert User.objects.get(username="admin").is_superuser
@@ -102,7 +102,7 @@ def test_seeding_again_repairs_a_demo_account_someone_changed():
 
     auditor = User.objects.get(username="auditor")
     assert auditor.check_password(DEMO_PASSWORD)
-    assert roles_of(auditor) == {Role.AUDITOR}
+    assert roles_of(auditor) == {StaffRole.AUDITOR}
     assert Authenticator.objects.filter(user=auditor, type=Authenticator.Type.TOTP).exists()
 
 

@@ -2,12 +2,13 @@
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import User
 
 from fund.demo.ledger import seed_fund
-from fund.ledger.queries import fund_progress
+from fund.ledger.progress import fund_progress
 from fund.ledger.verify import verify_fund
 from fund.models import Transaction
+from fund.security.roles import StaffRole
+from tests.conftest import make_staff
 
 # On PostgreSQL each posting commits, as in `make demo` (one long transaction would keep every
 # version of the busy account rows). SQLite's test teardown deletes rows, which the ledger refuses,
@@ -17,8 +18,8 @@ ON_POSTGRES = "postgresql" in settings.DATABASES["default"]["ENGINE"]
 
 @pytest.mark.sqlite
 @pytest.mark.django_db(transaction=ON_POSTGRES)
-def test_the_demo_year_verifies_and_seeding_twice_changes_nothing():
-    treasurer = User.objects.create_user("demo-treasurer")
+def test_the_demo_year_verifies_and_seeding_twice_changes_nothing(django_user_model):
+    treasurer = make_staff(django_user_model, "demo-treasurer", StaffRole.TREASURER, mfa=False)
 
     fund = seed_fund(treasurer=treasurer)
     first = fund_progress(fund)

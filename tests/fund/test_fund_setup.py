@@ -26,8 +26,8 @@ def test_create_fund_command_creates_the_fund_its_head_and_its_chart(capsys):
     ("arguments", "message"),
     [
         (["--slug", "Not A Slug", "--goal", "10"], "slug is lowercase"),
-        (["--slug", "ok", "--goal", "ten"], "Not an amount"),
-        (["--slug", "ok", "--goal", "10.001"], "dollars and cents"),
+        (["--slug", "ok", "--goal", "ten"], r"Enter an amount like \$1,234\.56\."),
+        (["--slug", "ok", "--goal", "10.001"], "Amounts in USD have at most 2 decimal places"),
         (["--slug", "ok", "--goal", "10", "--currency", "DOLLARS"], "three-letter"),
     ],
 )
@@ -52,7 +52,7 @@ def test_an_admin_adds_a_fund_in_django_admin_and_gets_its_chart(client, admin_u
         {
             "name": "Bond Fund",
             "slug": "bonds",
-            "goal_cents": "5000000",
+            "goal": "50,000",
             "currency": "USD",
             "tax_status": Fund.TaxStatus.CHARITY,
             "is_public": "on",
@@ -62,6 +62,7 @@ def test_an_admin_adds_a_fund_in_django_admin_and_gets_its_chart(client, admin_u
 
     assert response.status_code == 302
     fund = Fund.objects.get(slug="bonds")
+    assert fund.goal_cents == 5_000_000
     assert Account.objects.filter(fund=fund).count() == len(CHART)
     assert LedgerHead.objects.filter(fund=fund).exists()
     assert client.get(f"/admin/fund/fund/{fund.pk}/delete/").status_code == 403

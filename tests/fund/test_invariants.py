@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def fund(transactional_db):
-    return create_fund(name="Valley Labor Council Legal Fund", slug="valley", goal_cents=15_000_000)
+    return create_fund(
+        actor=None, name="Valley Labor Council Legal Fund", slug="valley", goal_cents=15_000_000
+    )
 
 
 def bare_transaction(fund, key: str, on: date = DAY) -> Transaction:

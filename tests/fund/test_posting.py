@@ -12,14 +12,10 @@ from fund.errors import (
     PeriodClosed,
     UnbalancedTransaction,
 )
+from fund.ledger.entries import Leg
+from fund.ledger.posting import post_transaction
 from fund.ledger.queries import account_balance
-from fund.ledger.services import (
-    Leg,
-    close_period,
-    create_fund,
-    post_transaction,
-    reverse_transaction,
-)
+from fund.ledger.services import close_period, create_fund, reverse_transaction
 from fund.ledger.verify import verify_fund
 from fund.models import Posting, Transaction
 from tests.fund.conftest import DAY, Kind, Role, account, give_check, pay_attorney, post
@@ -92,7 +88,7 @@ def test_legs_must_be_nonzero_integer_cents(fund, amount, message):
 
 
 def test_a_leg_on_another_funds_account_is_refused(fund):
-    other = create_fund(name="Other", slug="other", goal_cents=0)
+    other = create_fund(actor=None, name="Other", slug="other", goal_cents=0)
     with pytest.raises(InvalidTransaction, match="another fund"):
         post_transaction(
             fund=fund,
@@ -139,7 +135,9 @@ def test_stripe_clearing_may_go_negative_like_stripes_own_balance(fund):
 
 
 def test_a_restricted_fund_never_goes_negative(db):
-    restricted = create_fund(name="Bond Fund", slug="bonds", goal_cents=0, restricted=True)
+    restricted = create_fund(
+        actor=None, name="Bond Fund", slug="bonds", goal_cents=0, restricted=True
+    )
     with pytest.raises(InsufficientFunds, match="donor-restricted"):
         post(
             restricted,

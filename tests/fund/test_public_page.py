@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from fund.ledger.queries import MonthFlow, Progress, fund_progress
+from fund.ledger.progress import MonthFlow, Progress, fund_progress
 from fund.ledger.services import create_fund
 from fund.ledger.verify import verify_fund
 from fund.public.charts import monthly_chart
@@ -141,7 +141,7 @@ def test_home_shows_the_default_fund(client, seeded):
 
 
 def test_home_shows_the_fund_named_by_default_fund_slug(client, seeded, settings):
-    create_fund(name="Harbor Strike Defense", slug="harbor", goal_cents=2_000_000)
+    create_fund(actor=None, name="Harbor Strike Defense", slug="harbor", goal_cents=2_000_000)
     settings.DEFAULT_FUND_SLUG = "harbor"
 
     content = client.get("/").content.decode()
@@ -169,7 +169,7 @@ def test_a_new_fund_shows_an_empty_thermometer_and_nothing_spent(client, fund):
 
 
 def test_unknown_and_private_funds_are_404(client, fund):
-    create_fund(name="Internal reserve", slug="reserve", goal_cents=0)
+    create_fund(actor=None, name="Internal reserve", slug="reserve", goal_cents=0)
     fund.__class__.objects.filter(slug="reserve").update(is_public=False)
 
     assert client.get("/f/nope/").status_code == 404
@@ -178,8 +178,8 @@ def test_unknown_and_private_funds_are_404(client, fund):
 
 
 def test_page_queries_do_not_grow_with_the_number_of_gifts(client, django_assert_max_num_queries):
-    few = create_fund(name="Few gifts", slug="few", goal_cents=1_000_000)
-    many = create_fund(name="Many gifts", slug="many", goal_cents=1_000_000)
+    few = create_fund(actor=None, name="Few gifts", slug="few", goal_cents=1_000_000)
+    many = create_fund(actor=None, name="Many gifts", slug="many", goal_cents=1_000_000)
     for n in range(3):
         give_check(few, 1_000 + n, key=f"few-{n}", on=months_ago(n % 12))
     for n in range(150):

@@ -19,7 +19,7 @@ def bearer(token: str) -> dict[str, str]:
 @pytest.mark.sqlite
 @pytest.mark.django_db
 def test_a_valid_token_authenticates_and_names_the_user_and_roles(client, legal_director):
-    _, plaintext = issue_api_token(user=legal_director, name="calendar sync")
+    _, plaintext = issue_api_token(actor=None, user=legal_director, name="calendar sync")
 
     response = client.get(ME, **bearer(plaintext))
 
@@ -30,10 +30,10 @@ def test_a_valid_token_authenticates_and_names_the_user_and_roles(client, legal_
 @pytest.mark.sqlite
 @pytest.mark.django_db
 def test_a_revoked_token_gets_401(client, treasurer):
-    token, plaintext = issue_api_token(user=treasurer)
+    token, plaintext = issue_api_token(actor=None, user=treasurer)
     assert client.get(ME, **bearer(plaintext)).status_code == 200
 
-    revoke_api_token(token=token)
+    revoke_api_token(actor=None, token=token)
 
     assert client.get(ME, **bearer(plaintext)).status_code == 401
 
@@ -52,7 +52,7 @@ def test_a_revoked_token_gets_401(client, treasurer):
     ],
 )
 def test_unknown_and_malformed_tokens_get_401(client, treasurer, authorization):
-    issue_api_token(user=treasurer)
+    issue_api_token(actor=None, user=treasurer)
 
     response = client.get(ME, HTTP_AUTHORIZATION=authorization)
 
@@ -62,7 +62,7 @@ def test_unknown_and_malformed_tokens_get_401(client, treasurer, authorization):
 @pytest.mark.sqlite
 @pytest.mark.django_db
 def test_a_token_of_a_deactivated_account_gets_401(client, treasurer):
-    _, plaintext = issue_api_token(user=treasurer)
+    _, plaintext = issue_api_token(actor=None, user=treasurer)
     treasurer.is_active = False
     treasurer.save()
 
@@ -71,7 +71,7 @@ def test_a_token_of_a_deactivated_account_gets_401(client, treasurer):
 
 @pytest.mark.django_db
 def test_tokens_are_stored_only_as_a_digest(treasurer):
-    token, plaintext = issue_api_token(user=treasurer)
+    token, plaintext = issue_api_token(actor=None, user=treasurer)
 
     digest = hashlib.sha256(plaintext.encode()).hexdigest()
     assert ApiToken.objects.get(pk=token.pk).digest == digest

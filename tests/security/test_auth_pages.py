@@ -6,7 +6,7 @@ import pyotp
 import pytest
 from django.urls import reverse
 
-from fund.security.roles import Role
+from fund.security.roles import StaffRole
 from tests.conftest import enrol_totp, make_staff
 from tests.security.signin import ENROL_TOTP_URL, pass_second_factor, sign_in
 
@@ -103,7 +103,7 @@ def test_login_page_works_without_javascript(client):
 
 @pytest.mark.django_db
 def test_second_factor_page_uses_the_site_layout_under_the_csp(client, django_user_model):
-    user = make_staff(django_user_model, "tess", Role.TREASURER, mfa=False)
+    user = make_staff(django_user_model, "tess", StaffRole.TREASURER, mfa=False)
     enrol_totp(user)
     sign_in(client, "tess")
 
@@ -115,7 +115,7 @@ def test_second_factor_page_uses_the_site_layout_under_the_csp(client, django_us
 
 @pytest.mark.django_db
 def test_totp_enrolment_shows_the_secret_as_text_and_as_a_qr_code(client, django_user_model):
-    make_staff(django_user_model, "newbie", Role.COORDINATOR, mfa=False)
+    make_staff(django_user_model, "newbie", StaffRole.COORDINATOR, mfa=False)
     sign_in(client, "newbie")
 
     response = client.get(ENROL_TOTP_URL)
@@ -129,7 +129,7 @@ def test_totp_enrolment_shows_the_secret_as_text_and_as_a_qr_code(client, django
 
 @pytest.mark.django_db
 def test_security_pages_of_an_enrolled_user_use_the_site_layout(client, django_user_model):
-    user = make_staff(django_user_model, "tess", Role.TREASURER, mfa=False)
+    user = make_staff(django_user_model, "tess", StaffRole.TREASURER, mfa=False)
     secret = enrol_totp(user)
     sign_in(client, "tess")
     pass_second_factor(client, secret)
@@ -143,7 +143,7 @@ def test_security_pages_of_an_enrolled_user_use_the_site_layout(client, django_u
 def test_after_enrolling_the_recovery_codes_page_leads_on_to_the_dashboard(
     client, django_user_model
 ):
-    make_staff(django_user_model, "newbie", Role.AUDITOR, mfa=False)
+    make_staff(django_user_model, "newbie", StaffRole.AUDITOR, mfa=False)
     sign_in(client, "newbie")
     secret = client.get(ENROL_TOTP_URL).context["form"].secret
 

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from fund.models import ApiToken
-from fund.security.roles import VIEW_ALL_CASES, Role, roles_of
+from fund.security.roles import VIEW_ALL_CASES, StaffRole, roles_of
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_PASSWORD = "river lantern copper 1931"
@@ -34,7 +34,7 @@ def test_create_staff_makes_an_account_with_its_roles(staff_password):
     output = run("create_staff", "tess", "--role", "treasurer", "--email", "tess@example.org")
 
     user = User.objects.get(username="tess")
-    assert roles_of(user) == {Role.TREASURER}
+    assert roles_of(user) == {StaffRole.TREASURER}
     assert user.email == "tess@example.org"
     assert user.check_password(GOOD_PASSWORD)
     assert not user.is_staff
@@ -49,7 +49,7 @@ def test_create_staff_can_give_several_roles_and_admin_reaches_django_admin(staf
     run("create_staff", "ada", "--role", "admin", "--role", "auditor")
 
     user = User.objects.get(username="ada")
-    assert roles_of(user) == {Role.ADMIN, Role.AUDITOR}
+    assert roles_of(user) == {StaffRole.ADMIN, StaffRole.AUDITOR}
     assert user.is_staff
     assert user.is_superuser
 
@@ -60,7 +60,7 @@ def test_create_staff_legal_director_is_a_coordinator_who_sees_all_cases(staff_p
     run("create_staff", "lena", "--legal-director")
 
     user = User.objects.get(username="lena")
-    assert roles_of(user) == {Role.COORDINATOR}
+    assert roles_of(user) == {StaffRole.COORDINATOR}
     assert user.has_perm(VIEW_ALL_CASES)
 
 
@@ -95,7 +95,7 @@ def test_create_staff_refuses_bad_roles(staff_password, args, message):
 def test_create_staff_refuses_an_existing_user(staff_password, treasurer):
     with pytest.raises(CommandError, match="User 'tess' already exists"):
         run("create_staff", "tess", "--role", "auditor")
-    assert roles_of(User.objects.get(username="tess")) == {Role.TREASURER}
+    assert roles_of(User.objects.get(username="tess")) == {StaffRole.TREASURER}
 
 
 @pytest.mark.sqlite

@@ -5,7 +5,7 @@ import pytest
 from allauth.mfa.models import Authenticator
 from django.urls import reverse
 
-from fund.security.roles import Role
+from fund.security.roles import StaffRole
 from tests.conftest import enrol_totp, make_staff
 from tests.security.signin import (
     ENROL_TOTP_URL,
@@ -16,11 +16,11 @@ from tests.security.signin import (
 )
 
 STAFF_KINDS = {
-    "coordinator": {"roles": [Role.COORDINATOR]},
-    "legal director": {"roles": [Role.COORDINATOR], "perms": ["cases.view_all_cases"]},
-    "treasurer": {"roles": [Role.TREASURER]},
-    "auditor": {"roles": [Role.AUDITOR]},
-    "admin": {"roles": [Role.ADMIN]},
+    "coordinator": {"roles": [StaffRole.COORDINATOR]},
+    "legal director": {"roles": [StaffRole.COORDINATOR], "perms": ["cases.view_all_cases"]},
+    "treasurer": {"roles": [StaffRole.TREASURER]},
+    "auditor": {"roles": [StaffRole.AUDITOR]},
+    "admin": {"roles": [StaffRole.ADMIN]},
 }
 GUARDED_PAGES = ["/staff/", "/admin/", "/api/v1/docs", "/api/v1/me", "/accounts/email/"]
 
@@ -57,7 +57,7 @@ def test_staff_without_second_factor_can_do_nothing_but_enrol_then_reaches_dashb
 
 @pytest.mark.django_db
 def test_a_wrong_enrolment_code_does_not_enrol(client, django_user_model):
-    make_staff(django_user_model, "newbie", Role.TREASURER, mfa=False)
+    make_staff(django_user_model, "newbie", StaffRole.TREASURER, mfa=False)
     sign_in(client, "newbie")
     client.get(ENROL_TOTP_URL)
 
@@ -72,7 +72,7 @@ def test_a_wrong_enrolment_code_does_not_enrol(client, django_user_model):
 def test_signing_in_with_totp_enrolled_asks_for_the_code_then_lands_on_dashboard(
     client, django_user_model
 ):
-    user = make_staff(django_user_model, "tess", Role.TREASURER, mfa=False)
+    user = make_staff(django_user_model, "tess", StaffRole.TREASURER, mfa=False)
     secret = enrol_totp(user)
 
     response = sign_in(client, "tess")
@@ -88,7 +88,7 @@ def test_signing_in_with_totp_enrolled_asks_for_the_code_then_lands_on_dashboard
 
 @pytest.mark.django_db
 def test_a_wrong_totp_code_does_not_sign_in(client, django_user_model):
-    user = make_staff(django_user_model, "tess", Role.TREASURER, mfa=False)
+    user = make_staff(django_user_model, "tess", StaffRole.TREASURER, mfa=False)
     enrol_totp(user)
     sign_in(client, "tess")
 
@@ -101,7 +101,7 @@ def test_a_wrong_totp_code_does_not_sign_in(client, django_user_model):
 
 @pytest.mark.django_db
 def test_django_admin_signs_in_through_allauth_and_the_second_factor(client, django_user_model):
-    admin = make_staff(django_user_model, "ada", Role.ADMIN, mfa=False)
+    admin = make_staff(django_user_model, "ada", StaffRole.ADMIN, mfa=False)
     secret = enrol_totp(admin)
 
     response = client.get("/admin/login/?next=/admin/")
@@ -119,7 +119,7 @@ def test_django_admin_signs_in_through_allauth_and_the_second_factor(client, dja
 
 @pytest.mark.django_db
 def test_django_admin_form_login_cannot_bypass_the_second_factor(client, django_user_model):
-    admin = make_staff(django_user_model, "ada", Role.ADMIN, mfa=False)
+    admin = make_staff(django_user_model, "ada", StaffRole.ADMIN, mfa=False)
     enrol_totp(admin)
 
     client.post("/admin/login/", {"username": "ada", "password": "correct horse battery staple"})
@@ -130,7 +130,7 @@ def test_django_admin_form_login_cannot_bypass_the_second_factor(client, django_
 
 @pytest.mark.django_db
 def test_enrolling_long_after_signing_in_asks_for_the_password_again(client, django_user_model):
-    make_staff(django_user_model, "newbie", Role.AUDITOR, mfa=False)
+    make_staff(django_user_model, "newbie", StaffRole.AUDITOR, mfa=False)
     sign_in(client, "newbie")
     session = client.session
     for record in session["account_authentication_methods"]:
@@ -145,7 +145,7 @@ def test_enrolling_long_after_signing_in_asks_for_the_password_again(client, dja
 
 @pytest.mark.django_db
 def test_turning_off_the_authenticator_still_asks_for_the_password_again(client, django_user_model):
-    user = make_staff(django_user_model, "tess", Role.TREASURER, mfa=False)
+    user = make_staff(django_user_model, "tess", StaffRole.TREASURER, mfa=False)
     secret = enrol_totp(user)
     sign_in(client, "tess")
     pass_second_factor(client, secret)

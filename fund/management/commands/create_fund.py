@@ -1,34 +1,25 @@
-"""manage.py create_fund NAME --slug SLUG --goal DOLLARS: a fund with its chart of accounts."""
+"""manage.py create_fund NAME --slug SLUG --goal AMOUNT: a fund with its chart of accounts."""
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from fund import money
 from fund.errors import FundError
+from fund.ledger.models import Fund
 from fund.ledger.services import create_fund
-from fund.models import Fund
-
-
-def dollars_to_cents(text: str) -> int:
-    """Return a typed amount such as "150,000" or "150000.50" in whole cents."""
-    try:
-        amount = Decimal(text.replace(",", "").replace("$", "").strip())
-    except InvalidOperation:
-        raise CommandError(f"Not an amount: {text!r}.") from None
-    if amount < 0 or amount != amount.quantize(Decimal("0.01")):
-        raise CommandError(f"Not an amount in dollars and cents: {text!r}.")
-    return int(amount * 100)
 
 
 class Command(BaseCommand):
-    help = "Create a fund and its chart of accounts: create_fund NAME --slug SLUG --goal DOLLARS"
+    help = "Create a fund and its chart of accounts: create_fund NAME --slug SLUG --goal AMOUNT"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name")
         parser.add_argument("--slug", required=True, help="Used in the public link /f/SLUG/.")
-        parser.add_argument("--goal", required=True, help="Fundraising goal in dollars.")
-        parser.add_argument("--currency", default="USD")
+        parser.add_argument(
+            "--goal", required=True, help="Fundraising goal in the fund's currency, e.g. 150,000."
+        )
+        parser.add_argument("--currency", default=money.DEFAULT_CURRENCY)
         parser.add_argument(
             "--tax-status", default=Fund.TaxStatus.LABOR, choices=Fund.TaxStatus.values
         )
@@ -39,9 +30,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             fund = create_fund(
+                actor=None,
                 name=options["name"],
                 slug=options["slug"],
-                goal_cents=dollars_to_cents(options["goal"]),
+                goal_cents=money.parse_amount(options["goal"], options["currency"]),
                 currency=options["currency"],
                 restricted=options["restricted"],
                 tax_status=options["tax_status"],

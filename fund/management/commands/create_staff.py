@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fund.errors import StaffError
-from fund.security.roles import Role, roles_of
+from fund.security.roles import StaffRole, roles_of
 from fund.security.staff import create_staff, generate_password, parse_roles
 
 PASSWORD_ENV = "STAFF_PASSWORD"  # noqa: S105  (the name of a variable, not a password)
@@ -29,7 +29,7 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="ROLE",
-            help=f"one of {', '.join(role.value for role in Role)}; repeat for several",
+            help=f"one of {', '.join(role.value for role in StaffRole)}; repeat for several",
         )
         parser.add_argument(
             "--legal-director",
@@ -48,6 +48,7 @@ class Command(BaseCommand):
             roles = parse_roles(options["role"])
             password, generated = self.password(options["generate_password"])
             user = create_staff(
+                actor=None,
                 username=options["username"],
                 email=options["email"],
                 password=password,

@@ -21,7 +21,7 @@ class Command(BaseCommand):
             user = User.objects.get(username=options["username"], is_active=True)
         except User.DoesNotExist:
             raise CommandError(f"No active user {options['username']!r}.") from None
-        token, plaintext = issue_api_token(user=user, name=options["name"][:100])
+        token, plaintext = issue_api_token(actor=None, user=user, name=options["name"][:100])
         self.stdout.write(plaintext)
         self.stderr.write(
             f"Token {token.prefix}… for {user.get_username()}: shown once, store it now. "

@@ -31,5 +31,5 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(live)} live tokens share prefix {prefix}: revoke them in the admin."
             )
-        revoke_api_token(token=live[0])
+        revoke_api_token(actor=None, token=live[0])
         self.stdout.write(f"Revoked {live[0]}.")
