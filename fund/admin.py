@@ -100,7 +100,8 @@ class FundAdmin(admin.ModelAdmin[Fund]):
 
     def save_form(self, request: HttpRequest, form: Any, change: bool) -> Fund:
         if change:
-            return super().save_form(request, form, change)  # type: ignore[no-any-return]
+            changed: Fund = super().save_form(request, form, change)
+            return changed
         data = form.cleaned_data
         return create_fund(
             actor=_admin(request),
@@ -148,7 +149,7 @@ class AccessLogAdmin(admin.ModelAdmin[AccessLog]):
         return False
 
 
-class StaffUserAdmin(UserAdmin):  # type: ignore[type-arg]
+class StaffUserAdmin(UserAdmin[User]):
     """Staff accounts, listed with the roles they hold."""
 
     list_display = ("username", "email", "roles", "is_active", "last_login")

@@ -1,15 +1,30 @@
 """Personas and shared fixtures: permission tests read like stories."""
 
+from io import StringIO
+
 import pyotp
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
+from django.core.management import call_command
 
 from fund.security.roles import StaffRole
 
 PASSWORD = "correct horse battery staple"
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Return the test client's keyword for an `Authorization: Bearer` header."""
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def run(*args: str) -> str:
+    """Run a management command and return what it printed on stdout."""
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue()
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 """The ledger's API: public goal progress, and read-only books for treasurers and auditors.
 
-Mounted at /api/v1/ by fund.api. Posting is not exposed: later issues expose business operations.
+Mounted at /api/v1/ by fund.api. Nothing here posts: money moves through the screens and services.
 """
 
 from collections.abc import Iterable
@@ -88,10 +88,16 @@ class TransactionOut(Schema):
     source_ref: str
     case_ref: str = Field(..., description="Pseudonymous case reference, if any.")
     recorded_at: datetime
+    recorded_by: str | None = Field(None, description="Username of the staff member; null: system.")
+    idempotency_key: str
     prev_hash: str
     hash: str
     reverses: str | None = Field(None, description="Reference of the reversed transaction.")
     postings: list[PostingOut]
+
+    @staticmethod
+    def resolve_recorded_by(obj: Transaction) -> str | None:
+        return obj.recorded_by.get_username() if obj.recorded_by is not None else None
 
     @staticmethod
     def resolve_reverses(obj: Transaction) -> str | None:

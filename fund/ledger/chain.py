@@ -28,6 +28,9 @@ DIGEST_FIELDS: tuple[tuple[str, str], ...] = (
     ("reverses", "reverses_id"),
     ("recorded_at", "recorded_at"),
 )
+# What a replay of an idempotency key must repeat exactly: all of the above but the key itself,
+# who recorded the transaction and when.
+PAYLOAD_KEYS = frozenset(key for key, _ in DIGEST_FIELDS) - {"key", "recorded_by", "recorded_at"}
 
 
 class Chained(Protocol):
@@ -65,6 +68,17 @@ def content_digest(txn: Chained, legs: Iterable[tuple[int, int]]) -> str:
     document: dict[str, object] = {"v": DIGEST_VERSION}
     for key, attribute in DIGEST_FIELDS:
         document[key] = _canonical(getattr(txn, attribute))
+    document["legs"] = sorted([account_id, amount] for account_id, amount in legs)
+    return canonical_digest(document)
+
+
+def payload_digest(txn: Chained, legs: Iterable[tuple[int, int]]) -> str:
+    """Return the hash a replay of the transaction's idempotency key is compared against."""
+    document: dict[str, object] = {
+        key: _canonical(getattr(txn, attribute))
+        for key, attribute in DIGEST_FIELDS
+        if key in PAYLOAD_KEYS
+    }
     document["legs"] = sorted([account_id, amount] for account_id, amount in legs)
     return canonical_digest(document)
 

@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import User
 
-from fund.ledger.chain import canonical_digest
+from fund.ledger.chain import payload_digest
 from fund.ledger.models import Account, Fund, Transaction
 
 
@@ -56,16 +56,4 @@ class Entry:
 
     def payload_hash(self) -> str:
         """Return the hash of what a replay must repeat exactly (not who posted it, or when)."""
-        return canonical_digest(
-            {
-                "fund": self.fund_id,
-                "date": self.effective_date.isoformat(),
-                "kind": str(self.kind),
-                "memo": self.memo,
-                "reason": self.reason,
-                "source_ref": self.source_ref,
-                "case_ref": self.case_ref,
-                "reverses": self.reverses_id,
-                "legs": [list(pair) for pair in self.leg_amounts()],
-            }
-        )
+        return payload_digest(self, self.leg_amounts())

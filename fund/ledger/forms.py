@@ -175,7 +175,7 @@ class LegForm(forms.Form):
     def __init__(self, *args: Any, fund: Fund, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fund = fund
-        account_field: forms.ModelChoiceField[Account] = self.fields["account"]  # type: ignore[assignment]
+        account_field = cast("forms.ModelChoiceField[Account]", self.fields["account"])
         account_field.queryset = list_accounts(fund)
         account_field.empty_label = "Choose an account"
         for name in ("debit", "credit"):
@@ -211,7 +211,7 @@ class LegForm(forms.Form):
         return Leg(account, debit if debit is not None else -(credit or 0))
 
 
-class BaseLegFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+class BaseLegFormSet(forms.BaseFormSet[LegForm]):
     """The legs of a journal entry: at least two, debits equal to credits."""
 
     def clean(self) -> None:

@@ -42,7 +42,7 @@ from fund.security.roles import (
 Kind = Transaction.Kind
 Role = Account.Role
 
-# The per-fund chart of accounts (ARCHITECTURE.md §5): code, role, kind, may it go below zero?
+# The per-fund chart of accounts (docs/ledger.md): code, role, kind, and may it go below zero?
 CHART: list[tuple[str, Account.Role, Account.Kind, bool]] = [
     ("1000", Role.STRIPE_CLEARING, Account.Kind.ASSET, False),
     ("1010", Role.BANK, Account.Kind.ASSET, True),

@@ -9,7 +9,7 @@ from django.db import models
 from fund.security import crypto
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class EncryptedTextField(models.TextField[str | None, str | None]):
     """Text stored encrypted with AES-256-GCM and decrypted on load; it cannot be searched.
 
     The ciphertext is bound to ``context``, by default ``"<app_label>.<Model>.<field>"``. Pass the

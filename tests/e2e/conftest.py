@@ -8,6 +8,8 @@ import pytest
 from django.apps import apps
 
 CHROMIUM = Path("/usr/bin/chromium")
+# A common phone viewport in CSS pixels (an iPhone 12-15).
+PHONE = {"width": 390, "height": 844}
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by the
 # tests themselves (creating personas) are still synchronous and safe.

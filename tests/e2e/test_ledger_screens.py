@@ -11,15 +11,24 @@ from playwright.sync_api import Page, expect
 from fund.ledger.services import create_fund
 from fund.security.roles import StaffRole
 from tests.conftest import PASSWORD, enrol_totp, make_staff
+from tests.e2e.conftest import PHONE
 from tests.fund.conftest import give_check
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-PHONE = {"width": 390, "height": 844}
-
 
 def horizontal_overflow(page: Page) -> int:
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def short_links(page: Page, selector: str) -> list[str]:
+    """Return the links matched by the selector that are less than 24 CSS pixels tall."""
+    return page.evaluate(
+        """selector => [...document.querySelectorAll(selector)]
+            .filter(el => el.getBoundingClientRect().height < 24)
+            .map(el => el.textContent.trim())""",
+        selector,
+    )
 
 
 def test_a_treasurer_posts_a_journal_entry_on_a_phone(
@@ -42,6 +51,8 @@ def test_a_treasurer_posts_a_journal_entry_on_a_phone(
     page.get_by_role("navigation", name="Staff").get_by_role("link", name="Ledger").click()
     expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
     assert horizontal_overflow(page) <= 0
+    # Touch targets: WCAG 2.2 asks for 24 px at least.
+    assert short_links(page, ".nav a, .nav button, .ledger-nav a") == []
 
     page.get_by_role("link", name="New journal entry").click()
     assert horizontal_overflow(page) <= 0

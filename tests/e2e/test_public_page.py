@@ -6,11 +6,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from fund.ledger.services import create_fund
+from tests.e2e.conftest import PHONE
 from tests.fund.scenario import seed_scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture

@@ -8,10 +8,9 @@ from playwright.sync_api import Page, expect
 
 from fund.security.roles import StaffRole
 from tests.conftest import PASSWORD, enrol_totp, make_staff
+from tests.e2e.conftest import PHONE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 390, "height": 844}
 
 
 def sign_in_with_password(page: Page, base_url: str, username: str) -> None:

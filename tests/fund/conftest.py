@@ -15,6 +15,17 @@ DAY = date(2026, 3, 10)
 
 
 @pytest.fixture
+def seeded(fund, treasurer):
+    """The fund with the hand-computed scenario of tests/fund/scenario.py posted to it."""
+    from tests.fund.scenario import seed_scenario
+
+    fund.public_summary = "Bail and lawyers for detained workers in the valley."
+    fund.save()
+    seed_scenario(fund, actor=treasurer)
+    return fund
+
+
+@pytest.fixture
 def fund(db) -> Fund:
     return create_fund(
         actor=None, name="Valley Labor Council Legal Fund", slug="valley", goal_cents=15_000_000

@@ -14,14 +14,13 @@ from fund.ledger.services import create_fund
 from fund.models import Fund, Transaction
 from fund.security.roles import StaffRole
 from fund.security.tokens import issue_api_token
-from tests.conftest import PASSWORD, make_staff
+from tests.conftest import PASSWORD, bearer, make_staff
 from tests.fund.conftest import give_check, pay_attorney
 from tests.fund.scenario import (
     ATTORNEY_NAME,
     DONOR_NAME,
     EXPECTED_PROGRESS,
     months_ago,
-    seed_scenario,
 )
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
@@ -37,18 +36,8 @@ STAFF_ENDPOINTS = [
 ]
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-
-
 def token_for(user) -> dict[str, str]:
     return bearer(issue_api_token(actor=None, user=user)[1])
-
-
-@pytest.fixture
-def seeded(fund, treasurer):
-    seed_scenario(fund, actor=treasurer)
-    return fund
 
 
 # Public progress
@@ -255,11 +244,15 @@ def test_transactions_carry_postings_case_refs_hashes_and_reversal_links(client,
         "source_ref",
         "case_ref",
         "recorded_at",
+        "recorded_by",
+        "idempotency_key",
         "prev_hash",
         "hash",
         "reverses",
         "postings",
     }
+    assert forfeiture["recorded_by"] == stored.recorded_by.get_username()
+    assert forfeiture["idempotency_key"] == stored.idempotency_key
 
     (reversal,) = [item for item in items if item["kind"] == "reversal"]
     original = Transaction.objects.get(idempotency_key="scenario:valley:check2")

@@ -1,14 +1,12 @@
 """`manage.py seed_demo` puts a newcomer inside the demo within a minute, however often it runs."""
 
-from io import StringIO
-
 import pyotp
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import User
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.urls import reverse
 
 from fund.demo.staff import (
@@ -19,14 +17,9 @@ from fund.demo.staff import (
     seed_staff,
 )
 from fund.security.roles import VIEW_ALL_CASES, StaffRole, roles_of
+from tests.conftest import run
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
-
-
-def run(*args: str) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out, stderr=StringIO())
-    return out.getvalue()
 
 
 def snapshot() -> list[tuple]:

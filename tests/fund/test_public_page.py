@@ -22,18 +22,9 @@ from tests.fund.scenario import (
     EXPECTED_FLOWS,
     EXPECTED_PROGRESS,
     months_ago,
-    seed_scenario,
 )
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
-
-
-@pytest.fixture
-def seeded(fund, treasurer):
-    fund.public_summary = "Bail and lawyers for detained workers in the valley."
-    fund.save()
-    seed_scenario(fund, actor=treasurer)
-    return fund
 
 
 def text_of(response) -> str:

@@ -7,13 +7,9 @@ from django.db import connection
 
 from fund.models import ApiToken
 from fund.security.tokens import issue_api_token, revoke_api_token
-from tests.conftest import make_staff
+from tests.conftest import bearer, make_staff
 
 ME = "/api/v1/me"
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
 @pytest.mark.sqlite
@@ -129,3 +125,18 @@ def test_api_docs_are_refused_to_accounts_holding_no_role(client, outsider):
     client.force_login(outsider)
 
     assert client.get("/api/v1/docs").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_owner_is_emailed_when_a_token_is_issued_once_it_is_committed(treasurer):
+    from django.core import mail
+    from django.db import transaction
+
+    with transaction.atomic():
+        token, _ = issue_api_token(actor=None, user=treasurer, name="bank export")
+        assert mail.outbox == []
+
+    [message] = mail.outbox
+    assert message.to == [treasurer.email]
+    assert f'A new API token ({token.prefix}…) named "bank export" was issued' in message.body
+    assert message.subject == "A new API token was issued for your Defense Fund account"

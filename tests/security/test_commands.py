@@ -3,24 +3,18 @@
 import os
 import subprocess
 import sys
-from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from fund.models import ApiToken
 from fund.security.roles import VIEW_ALL_CASES, StaffRole, roles_of
+from tests.conftest import run
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_PASSWORD = "river lantern copper 1931"
-
-
-def run(*args: str) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out, stderr=StringIO())
-    return out.getvalue()
 
 
 @pytest.fixture

@@ -1,0 +1,100 @@
+"""One shape for a transaction: the model, Entry, the digest, fund_post()'s arguments and the API
+name the same fields, so a field added to one layer and forgotten in another fails here."""
+
+import dataclasses
+from datetime import date
+
+import pytest
+from django.db import connection
+
+from fund.ledger.api import TransactionOut
+from fund.ledger.chain import DIGEST_FIELDS, PAYLOAD_KEYS, content_digest
+from fund.ledger.entries import Entry, Leg
+from fund.ledger.models import Transaction
+from fund.ledger.posting import FundPostArgs, fund_post_args, post_transaction
+from fund.ledger.verify import verify_fund
+from tests.fund.conftest import Kind, Role, account, give_check
+
+FIELDS = {f.name for f in Transaction._meta.concrete_fields}
+COLUMNS = {f.attname for f in Transaction._meta.concrete_fields}
+# What the posting path works out itself: the row id, the number, and the chain's hashes.
+COMPUTED = {"id", "year", "number", "payload_hash", "prev_hash", "hash"}
+# Left out of the API: the row id, the fund (in the path), year and number (in `reference`), and
+# the replay hash, which only the posting path compares.
+NOT_IN_API = {"id", "fund", "year", "number", "payload_hash"}
+
+
+def test_an_entry_carries_every_field_a_caller_gives_under_the_models_name():
+    entry_fields = {f.name for f in dataclasses.fields(Entry)} - {"legs"}
+
+    assert entry_fields == FIELDS - COMPUTED
+
+
+def test_the_digest_covers_every_column_but_those_the_chain_link_adds():
+    covered = {attribute for _, attribute in DIGEST_FIELDS}
+
+    assert covered == COLUMNS - COMPUTED
+    assert len({key for key, _ in DIGEST_FIELDS}) == len(DIGEST_FIELDS)
+
+
+def test_a_replay_repeats_everything_but_the_key_the_recorder_and_the_time():
+    assert {key for key, _ in DIGEST_FIELDS} - PAYLOAD_KEYS == {"key", "recorded_by", "recorded_at"}
+
+
+def test_the_api_shows_every_field_but_the_internal_ones():
+    shown = set(TransactionOut.model_fields)
+
+    assert shown - {"reference", "postings"} == FIELDS - NOT_IN_API
+
+
+@pytest.mark.django_db
+def test_fund_post_takes_the_parameters_the_named_tuple_names():
+    if connection.vendor != "postgresql":
+        pytest.skip("fund_post() is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proargnames FROM pg_proc WHERE proname = 'fund_post'")
+        [(names,)] = cursor.fetchall()
+
+    assert names[: len(FundPostArgs._fields)] == [f"p_{name}" for name in FundPostArgs._fields]
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_every_field_of_an_entry_reaches_the_stored_transaction_and_its_digest(fund, treasurer):
+    original = give_check(fund, 12_345, key="shape-gift", on=date(2026, 3, 2))
+    legs = [
+        Leg(account(fund, Role.BANK), -12_345),
+        Leg(account(fund, Role.CONTRIBUTIONS), 12_345),
+    ]
+    given = {
+        "effective_date": date(2026, 3, 9),
+        "kind": Kind.REVERSAL,
+        "memo": "Check bounced",
+        "reason": "Returned by the bank",
+        "source_ref": "check-1931",
+        "case_ref": "C-2026-0042",
+        "idempotency_key": "shape:every-field",
+        "reverses": original,
+    }
+    posted = post_transaction(
+        fund=fund,
+        legs=legs,
+        actor=treasurer,
+        **{name: value for name, value in given.items() if name != "idempotency_key"},
+        idempotency_key=given["idempotency_key"],
+    )
+
+    stored = Transaction.objects.get(pk=posted.pk)
+    for name, value in {**given, "fund": fund, "recorded_by": treasurer}.items():
+        assert getattr(stored, name) == value, name
+    entry = Entry(
+        fund=fund,
+        legs=tuple(sorted(legs, key=lambda leg: leg.account.pk)),
+        recorded_at=stored.recorded_at,
+        recorded_by=treasurer,
+        **given,
+    )
+    pairs = [(p.account_id, p.amount_cents) for p in stored.postings.all()]
+    assert content_digest(stored, pairs) == content_digest(entry, entry.leg_amounts())
+    assert fund_post_args(entry).payload_hash == stored.payload_hash
+    assert verify_fund(fund).ok
