@@ -17,7 +17,7 @@ export UV_PYTHON_DOWNLOADS := never
 help:
 	@echo "make demo   run the app with seeded demo data on http://127.0.0.1:8000"
 	@echo "make test   run the whole suite on a throwaway PostgreSQL, then the sqlite-marked tests"
-	@echo "make lint   ruff check, ruff format --check, mypy --strict on fund/"
+	@echo "make lint   ruff check, ruff format --check, django-upgrade --check, mypy --strict on fund/"
 	@echo "make bench  run the benchmarks in bench/ (prints figures)"
 
 $(UV):
@@ -51,9 +51,11 @@ test-sqlite: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	git ls-files -z '*.py' | xargs -0 $(VENV)/bin/django-upgrade --target-version 6.1 --check
 	$(VENV)/bin/mypy fund
 
 format: setup
+	git ls-files -z '*.py' | xargs -0 $(VENV)/bin/django-upgrade --target-version 6.1
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 

@@ -87,7 +87,6 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     # pghistory's request context is PostgreSQL SQL; the SQLite demo keeps no history anyway.
     PGHISTORY_MIDDLEWARE_METHODS: tuple[str, ...] = ()

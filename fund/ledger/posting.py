@@ -86,13 +86,11 @@ def post_transaction(
     reason: str = "",
     reverses: Transaction | None = None,
 ) -> Transaction:
-    """Post a balanced transaction to the fund's ledger and return it.
+    """Post a balanced transaction to the fund's ledger and return it; `actor` None is the system.
 
-    `actor` is the treasurer recording it, or None for the system (a Stripe webhook). Idempotent:
-    a replay of the same key with the same payload returns the first transaction; the same key with
-    another payload raises IdempotencyConflict. Locks the fund's ledger head, then the touched
-    accounts in id order, and retries deadlocks when it runs in its own transaction. Raises
-    InsufficientFunds, PeriodClosed, AlreadyReversed or InvalidTransaction with a message to show.
+    Idempotent: the same key and payload returns the first transaction, another payload raises
+    IdempotencyConflict. Locks the fund's head, then its accounts in id order; retries deadlocks
+    in its own transaction. Refusals are FundErrors with a message fit to show.
     """
     LEDGER_WRITERS.check(actor)
     _check_fields(kind=kind, effective_date=effective_date, memo=memo, reason=reason)
