@@ -20,7 +20,7 @@ from fund.ledger.queries import (
     get_fund,
     list_accounts,
     list_funds,
-    list_transactions_with_postings,
+    list_transactions,
     trial_balance,
 )
 from fund.ledger.verify import Verification, verify_fund
@@ -190,8 +190,13 @@ def transactions(
             account = get_account(fund, filters.account)
         except Http404:
             raise HttpError(400, f"Fund {fund.slug} has no account {filters.account}.") from None
-    return list_transactions_with_postings(
-        fund, start=filters.start, end=filters.end, kind=filters.kind, account=account
+    return list_transactions(
+        fund,
+        start=filters.start,
+        end=filters.end,
+        kind=filters.kind,
+        account=account,
+        with_postings=True,
     )
 
 

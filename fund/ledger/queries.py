@@ -119,8 +119,12 @@ def list_transactions(
     end: date | None = None,
     kind: str | None = None,
     account: Account | None = None,
+    with_postings: bool = False,
 ) -> QuerySet[Transaction]:
-    """Return the fund's transactions, newest first, filtered by date range, kind and account."""
+    """Return the fund's transactions, newest first, filtered by date range, kind and account.
+
+    With `with_postings`, each transaction's postings and their accounts come in one more query.
+    """
     transactions = Transaction.objects.filter(fund=fund)
     if start:
         transactions = transactions.filter(effective_date__gte=start)
@@ -132,22 +136,10 @@ def list_transactions(
         transactions = transactions.filter(
             pk__in=Posting.objects.filter(account=account).values("transaction")
         )
+    if with_postings:
+        postings = Posting.objects.select_related("account").order_by("id")
+        transactions = transactions.prefetch_related(Prefetch("postings", queryset=postings))
     return transactions.select_related("recorded_by", "reverses").order_by("-effective_date", "-id")
-
-
-def list_transactions_with_postings(
-    fund: Fund,
-    *,
-    start: date | None = None,
-    end: date | None = None,
-    kind: str | None = None,
-    account: Account | None = None,
-) -> QuerySet[Transaction]:
-    """Return list_transactions() with each transaction's postings and their accounts."""
-    postings = Posting.objects.select_related("account").order_by("id")
-    return list_transactions(
-        fund, start=start, end=end, kind=kind, account=account
-    ).prefetch_related(Prefetch("postings", queryset=postings))
 
 
 def list_account_postings(

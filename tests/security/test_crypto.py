@@ -481,3 +481,11 @@ def test_rotation_stops_on_a_value_no_key_opens_and_keeps_it():
     ):
         rotate()
     assert raw_column(Secret, secret.pk, "note") == stored
+
+
+def test_a_decryption_error_is_never_a_refusal_the_api_would_show():
+    from fund.api import _statuses
+    from fund.errors import FundError
+
+    assert not issubclass(crypto.DecryptionError, FundError)
+    assert not any(issubclass(crypto.DecryptionError, handled) for handled in _statuses)
