@@ -52,7 +52,13 @@ def run(writers: int, seconds: float) -> float:
     from fund.ledger.services import create_fund
 
     slug = f"bench-{writers}-{uuid.uuid4().hex[:6]}"
-    create_fund(actor=None, name=f"Throughput {writers}", slug=slug, goal_cents=0)
+    create_fund(
+        actor=None,
+        opened_on=date(2020, 1, 1),
+        name=f"Throughput {writers}",
+        slug=slug,
+        goal_cents=0,
+    )
     connection.close()
     counter = multiprocessing.Value("q", 0)
     processes = [

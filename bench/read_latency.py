@@ -12,6 +12,7 @@ Prints median milliseconds and the ratio between the two sizes: about 1.0 shows 
 import argparse
 import statistics
 import time
+from datetime import date
 
 from common import machine, median_ms, setup
 
@@ -64,13 +65,17 @@ def main() -> None:
 
     connection.ensure_connection()
     print(f"machine: {machine()}")
-    small = create_fund(actor=None, name="Small", slug="small", goal_cents=15_000_000)
+    small = create_fund(
+        actor=None, opened_on=date(2020, 1, 1), name="Small", slug="small", goal_cents=15_000_000
+    )
     fill(small, 5_000)
     small_balance, small_progress = measure(small)
     print(f"postings in table: {Posting.objects.count():,}")
     print(f"  balance {small_balance:.3f} ms median, progress {small_progress:.3f} ms median")
 
-    large = create_fund(actor=None, name="Large", slug="large", goal_cents=15_000_000)
+    large = create_fund(
+        actor=None, opened_on=date(2020, 1, 1), name="Large", slug="large", goal_cents=15_000_000
+    )
     seconds = fill(large, args.large)
     large_balance, large_progress = measure(large)
     print(f"postings in table: {Posting.objects.count():,} (filled in {seconds:.0f} s)")

@@ -25,7 +25,9 @@ def main() -> None:
     from fund.models import Account, Transaction
 
     print(f"machine: {machine()}")
-    fund = create_fund(actor=None, name="Verify", slug="verify-bench", goal_cents=0)
+    fund = create_fund(
+        actor=None, opened_on=date(2020, 1, 1), name="Verify", slug="verify-bench", goal_cents=0
+    )
     accounts = {a.role: a for a in Account.objects.filter(fund=fund)}
     bank, contributions = accounts[Account.Role.BANK], accounts[Account.Role.CONTRIBUTIONS]
     fees = accounts[Account.Role.ATTORNEY_FEES]

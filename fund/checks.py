@@ -71,3 +71,54 @@ def check_field_keys(
     except ImproperlyConfigured as error:
         errors.append(checks.Error(str(error), id="fund.E007"))
     return errors
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_seal_key(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Fail the deploy check unless the books can be sealed with a key of our own."""
+    from fund.ledger import seals
+
+    try:
+        seals.signing_key()
+        seals.trusted_keys()
+    except (seals.SealError, ImproperlyConfigured) as error:
+        return [checks.Error(str(error), id="fund.E009")]
+    if settings.LEDGER_SEAL_KEY.strip() == settings.DEMO_SEAL_KEY:
+        return [checks.Error("LEDGER_SEAL_KEY is the published demo key.", id="fund.E010")]
+    return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_database_roles(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Warn unless the app runs as a role that does not own the ledger (docs/deployment.md)."""
+    from django.db import DatabaseError, connection
+
+    from fund.ledger.privileges import owner_role, runtime_owns_ledger
+
+    if owner_role() is None:
+        return [
+            checks.Warning(
+                "DATABASE_OWNER_URL is not set: the app's own database role owns the ledger's "
+                "tables and could rewrite them. Create an owner role (docs/deployment.md).",
+                id="fund.W011",
+            )
+        ]
+    try:
+        owns = runtime_owns_ledger(connection)
+    except DatabaseError as error:
+        return [checks.Warning(f"Could not check who owns the ledger: {error}", id="fund.W012")]
+    if owns is None:
+        return [checks.Warning("The database is not migrated yet: run migrate.", id="fund.W013")]
+    if owns:
+        return [
+            checks.Warning(
+                "The runtime role (DATABASE_URL) owns the ledger's tables: run migrate with "
+                "DATABASE_OWNER_URL so the owner role owns them (docs/deployment.md).",
+                id="fund.W014",
+            )
+        ]
+    return []

@@ -29,8 +29,8 @@ class InsufficientFunds(FundError):
     """The payment would take an account or a restricted fund below zero."""
 
 
-class PeriodClosed(FundError):
-    """The transaction is dated inside a closed period."""
+class BooksClosed(FundError):
+    """The transaction is dated on or before the day the fund's books are closed through."""
 
 
 class IdempotencyConflict(FundError):
@@ -41,8 +41,8 @@ class AlreadyReversed(FundError):
     """The transaction has already been reversed."""
 
 
-class PeriodError(FundError):
-    """A period cannot be closed or reopened."""
+class LockError(FundError):
+    """The books cannot be closed, or reopened, through the day asked."""
 
 
 class NotAllowed(FundError):

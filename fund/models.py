@@ -1,13 +1,13 @@
 """The models Django loads for the fund app, defined in its sub-packages and re-exported by name."""
 
 from fund.ledger.models import Account as Account
-from fund.ledger.models import AccountMonth as AccountMonth
+from fund.ledger.models import AccountDay as AccountDay
+from fund.ledger.models import BooksLock as BooksLock
 from fund.ledger.models import Commitment as Commitment
 from fund.ledger.models import Fund as Fund
 from fund.ledger.models import LedgerHead as LedgerHead
-from fund.ledger.models import Period as Period
-from fund.ledger.models import PeriodChange as PeriodChange
 from fund.ledger.models import Posting as Posting
+from fund.ledger.models import Seal as Seal
 from fund.ledger.models import SupportedCase as SupportedCase
 from fund.ledger.models import Transaction as Transaction
 from fund.security.models import AccessLog as AccessLog

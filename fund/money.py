@@ -34,6 +34,8 @@ CURRENCIES: dict[str, Currency] = {
     )
 }
 DEFAULT_CURRENCY = "USD"
+# A sanity bound on goals and commitments, far above any real fund and far below bigint's range.
+MAX_GOAL_MINOR = 10**15
 
 # Plain digits or thousands grouped by commas, then an optional fraction: 1234.5, 1,234.56, .25.
 # ASCII only: `\d` would also take Arabic-Indic, full-width and mathematical digits.

@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+DEMO_SEAL_KEY = "QMJAHzoMBT6EoNQwnYL/PK/euTfzcBd2MX0vEdoOKNQ="
 
 env = environ.Env()
 
@@ -81,15 +82,34 @@ TEMPLATES = [
     },
 ]
 
-# The demo runs on an embedded SQLite file; tests and production use PostgreSQL.
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'demo.sqlite3'}"),
-}
+# PostgreSQL everywhere. DATABASE_URL is the runtime role the app connects as; DATABASE_OWNER_URL
+# the role that owns the schema, runs migrations and grants the runtime role what it needs
+# (docs/deployment.md). With DEBUG on and neither set, both are the demo's own cluster in var/pg/
+# (started by `make demo`, or `python -m fund.demo.postgres start`).
+_DEMO_CLUSTER = {"HOST": str(BASE_DIR / "var" / "pg"), "PORT": "5432", "NAME": "defense_fund"}
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db("DATABASE_URL")}
+    _owner = env.db("DATABASE_OWNER_URL") if env.str("DATABASE_OWNER_URL", default="") else None
+elif DEBUG:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            **_DEMO_CLUSTER,
+            "USER": "fund_app",
+        }
+    }
+    _owner = {"ENGINE": "django.db.backends.postgresql", **_DEMO_CLUSTER, "USER": "fund_owner"}
+else:
+    raise ImproperlyConfigured("DATABASE_URL must be set when DEBUG is off.")
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://…).")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-    # pghistory's request context is PostgreSQL SQL; the SQLite demo keeps no history anyway.
-    PGHISTORY_MIDDLEWARE_METHODS: tuple[str, ...] = ()
+# The owner's credentials, used only by `manage.py migrate` (and the test suite's set-up); None
+# means the one role of DATABASE_URL owns the tables (single-role development only).
+DATABASE_OWNER: dict[str, object] | None = _owner
+# The runtime role's name, as configured (the live connection is switched to the owner to migrate).
+DATABASE_RUNTIME_ROLE = DATABASES["default"].get("USER", "")
 
 # One cache shared by every web worker, so login rate limits hold across processes.
 CACHES = {
@@ -217,6 +237,15 @@ if DEBUG:
         "demo:ZGVtby1vbmx5LWZpZWxkLWtleS1uZXZlci1wcm9kdWM="
     ]
     BLIND_INDEX_KEY = BLIND_INDEX_KEY or "ZGVtby1vbmx5LWJsaW5kLWluZGV4LWtleS1uZXZlci1wcm9k"
+
+# Ed25519 key (base64, 32 bytes) that signs the ledger's seals; never stored in the database.
+# `manage.py generate_seal_key` prints one. LEDGER_SEAL_PUBLIC_KEYS lists further public keys whose
+# seals are trusted (an earlier key, or an auditor's machine that holds no private key).
+LEDGER_SEAL_KEY = env.str("LEDGER_SEAL_KEY", default="")
+LEDGER_SEAL_PUBLIC_KEYS = env.list("LEDGER_SEAL_PUBLIC_KEYS", default=[])
+if DEBUG:
+    # Published with the demo, like the demo keys above: never used with DEBUG off.
+    LEDGER_SEAL_KEY = LEDGER_SEAL_KEY or DEMO_SEAL_KEY
 
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")

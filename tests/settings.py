@@ -8,11 +8,14 @@ os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 os.environ.setdefault("BLIND_INDEX_KEY", "dGVzdC1vbmx5LWJsaW5kLWluZGV4LWtleS0wMTIzNDU2Nzg5")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+os.environ.setdefault("LEDGER_SEAL_KEY", "UnKOml8Mt2SPg+4Y4GO27r4J/00XwZ+RI1JHHYO6aoc=")
+# `make test` (tests/pg.py) sets the real ones; this default lets tools import the settings.
+os.environ.setdefault("DATABASE_URL", "postgres://fund_app@127.0.0.1:5432/defense_fund")
 
 from fund.settings import *  # noqa: F403
 
-# A model with encrypted fields for the crypto tests; it exists only in the test database.
-INSTALLED_APPS = [*INSTALLED_APPS, "tests.cryptoapp"]  # noqa: F405
+# A model with encrypted fields for the crypto tests, and the suite's owner-role flush.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.cryptoapp", "tests.dbowner"]  # noqa: F405
 
 # Argon2 is the production hasher (see test_security); tests hash with MD5 for speed only.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

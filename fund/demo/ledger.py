@@ -5,6 +5,7 @@ idempotency keys, so seeding twice changes nothing.
 """
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from django.contrib.auth.models import User
 from fund.ledger.entries import Leg
 from fund.ledger.models import Account, Fund, Transaction
 from fund.ledger.posting import post_transaction
-from fund.ledger.services import close_period, create_fund, record_commitment
+from fund.ledger.services import close_books, create_fund, record_commitment
 
 Kind = Transaction.Kind
 Role = Account.Role
@@ -22,6 +23,7 @@ Role = Account.Role
 DEMO_FUND_SLUG = "valley-defense"
 FIRST_DAY = date(2025, 12, 1)
 LAST_DAY = date(2026, 11, 20)
+CLOSED_THROUGH = date(2026, 9, 30)
 UNION_LOCALS = ["Local 11", "Local 399", "Local 1877", "Local 5", "Local 2850", "Local 1000"]
 
 
@@ -72,13 +74,17 @@ class DemoBooks:
         return txn
 
 
-def seed_fund(*, treasurer: User) -> Fund:
-    """Create the demo fund (if missing) and post its year of activity. Idempotent."""
+def seed_fund(*, treasurer: User, progress: Callable[[str], object] = print) -> Fund:
+    """Create the demo fund (if missing) and post its year of activity, saying how far it got.
+
+    Idempotent: a second run replays the same keys and posts nothing new.
+    """
     fund = Fund.objects.filter(slug=DEMO_FUND_SLUG).first() or create_fund(
         actor=None,
         name="Valley Labor Council Worker Defense Fund",
         slug=DEMO_FUND_SLUG,
         goal_cents=15_000_000,
+        opened_on=FIRST_DAY,
         tax_status=Fund.TaxStatus.LABOR,
         public_summary=(
             "The Valley Labor Council raises this fund to get detained workers out of immigration "
@@ -92,6 +98,8 @@ def seed_fund(*, treasurer: User) -> Fund:
     case_number = 0
     day = FIRST_DAY
     while day <= LAST_DAY:
+        if day.day == 1:
+            progress(f"  {day:%B %Y}…")
         _online_gifts(books, rng, day)
         if day.weekday() == 4 and books.clearing > 0:
             books.post(
@@ -109,18 +117,15 @@ def seed_fund(*, treasurer: User) -> Fund:
         if day.day == 12 and books.bank > 600_000:
             case_number += 1
             _pay_for_case(books, rng, day, f"C-{day.year}-{case_number:04d}")
+        _bonds(books, day)
         day += timedelta(days=1)
-    _bonds(books)
     record_commitment(
         actor=treasurer,
         fund=fund,
         amount_cents=250_000,
         source_ref="demo:approved-attorney-retainer",
     )
-    for month in range(1, 10):
-        close_period(
-            fund=fund, month=date(2026, month, 1), actor=treasurer, reason="Month-end close"
-        )
+    close_books(fund=fund, through=CLOSED_THROUGH, actor=treasurer, reason="Quarter-end close")
     return fund
 
 
@@ -189,30 +194,33 @@ def _pay_for_case(books: DemoBooks, rng: random.Random, day: date, case_ref: str
         )
 
 
-def _bonds(books: DemoBooks) -> None:
-    """One bond posted and later refunded with interest; another still out."""
-    books.post(
-        Role.BOND_DEPOSITS,
-        Role.BANK,
-        800_000,
-        on=date(2026, 3, 20),
-        kind=Kind.BOND_POSTED,
-        memo="Immigration bond posted",
-        case_ref="C-2026-0101",
-    )
-    books.post_legs(
-        [(Role.BANK, 801_240), (Role.BOND_DEPOSITS, -800_000), (Role.INTEREST, -1_240)],
-        on=date(2026, 9, 15),
-        kind=Kind.BOND_REFUNDED,
-        memo="Bond cancelled at case end: principal and interest refunded",
-        case_ref="C-2026-0101",
-    )
-    books.post(
-        Role.BOND_DEPOSITS,
-        Role.BANK,
-        1_250_000,
-        on=date(2026, 10, 22),
-        kind=Kind.BOND_POSTED,
-        memo="Immigration bond posted",
-        case_ref="C-2026-0102",
-    )
+def _bonds(books: DemoBooks, day: date) -> None:
+    """One bond posted in March and refunded with interest in September; another still out."""
+    if day == date(2026, 3, 20):
+        books.post(
+            Role.BOND_DEPOSITS,
+            Role.BANK,
+            800_000,
+            on=day,
+            kind=Kind.BOND_POSTED,
+            memo="Immigration bond posted",
+            case_ref="C-2026-0101",
+        )
+    elif day == date(2026, 9, 15):
+        books.post_legs(
+            [(Role.BANK, 801_240), (Role.BOND_DEPOSITS, -800_000), (Role.INTEREST, -1_240)],
+            on=day,
+            kind=Kind.BOND_REFUNDED,
+            memo="Bond cancelled at case end: principal and interest refunded",
+            case_ref="C-2026-0101",
+        )
+    elif day == date(2026, 10, 22):
+        books.post(
+            Role.BOND_DEPOSITS,
+            Role.BANK,
+            1_250_000,
+            on=day,
+            kind=Kind.BOND_POSTED,
+            memo="Immigration bond posted",
+            case_ref="C-2026-0102",
+        )

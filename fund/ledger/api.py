@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from fund.ledger.models import Account, Fund, Posting, Transaction
+from fund.ledger.models import Account, Fund, Posting, Transaction, TransactionKind
 from fund.ledger.progress import Progress, fund_progress, get_public_fund
 from fund.ledger.queries import (
     TrialBalance,
@@ -23,7 +23,7 @@ from fund.ledger.queries import (
     list_transactions,
     trial_balance,
 )
-from fund.ledger.verify import Verification, verify_fund
+from fund.ledger.verify import Verification, verify_funds
 from fund.security.api_auth import ApiRequest, staff_auth
 from fund.security.roles import LEDGER_READERS
 
@@ -32,7 +32,8 @@ READ_LEDGER = staff_auth(LEDGER_READERS)
 
 
 class ProgressOut(Schema):
-    """A fund's public figures; amounts in minor units of the fund's currency."""
+    """A fund's public figures in minor units of its currency. They add up: available = raised
+    - fees + interest + adjustments - spent - in_bonds - committed."""
 
     fund: str
     currency: str
@@ -43,6 +44,13 @@ class ProgressOut(Schema):
     available: int
     gifts: int
     cases_supported: int
+    gifts_gross: int = Field(..., description="Gifts received, before refunds and disputes.")
+    refunds: int
+    disputes: int = Field(..., description="Lost to card disputes (disputes won come back).")
+    fees: int = Field(..., description="Card processing fees.")
+    interest: int = Field(..., description="Interest on bonds returned.")
+    adjustments: int = Field(..., description="Opening balances and other adjustments.")
+    committed: int = Field(..., description="Set aside for approved payments not yet paid.")
 
 
 class FundOut(Schema):
@@ -53,10 +61,16 @@ class FundOut(Schema):
     restricted: bool
     tax_status: str
     is_public: bool
+    opened_on: date = Field(..., description="The first day of the fund's books.")
+    closed_through: date | None = Field(None, description="The books are closed through this day.")
 
     @staticmethod
     def resolve_goal(obj: Fund) -> int:
         return obj.goal_cents
+
+    @staticmethod
+    def resolve_closed_through(obj: Fund) -> date | None:
+        return obj.head.closed_through
 
 
 class AccountOut(Schema):
@@ -111,7 +125,7 @@ class TransactionOut(Schema):
 class TransactionFilter(Schema):
     start: date | None = Field(None, description="First effective date (YYYY-MM-DD).")
     end: date | None = Field(None, description="Last effective date (YYYY-MM-DD).")
-    kind: Transaction.Kind | None = None
+    kind: TransactionKind | None = None
     account: str | None = Field(None, description="Account code, e.g. 1010.")
 
 
@@ -139,13 +153,21 @@ class CountsOut(Schema):
     postings: int
 
 
+class ProblemOut(Schema):
+    reference: str = Field(..., description="The transaction it concerns; empty for the fund.")
+    what: str
+
+
 class FundVerificationOut(Schema):
     fund: str
     ok: bool
     chain_head: str
     counts: CountsOut
-    problem: str
-    bad_transaction: str
+    problem: str = Field(..., description="The first problem found; empty when the books hold.")
+    bad_transaction: str = Field(..., description="The first transaction with a problem.")
+    problems: list[ProblemOut]
+    more_problems: int = Field(..., description="Problems found beyond those listed.")
+    seals_checked: int
 
     @staticmethod
     def resolve_counts(obj: Verification) -> dict[str, int]:
@@ -209,6 +231,5 @@ def trial_balance_of(request: ApiRequest, slug: str, on: date | None = None) -> 
 @router.get("/ledger/verify", response=VerificationOut, auth=READ_LEDGER)
 def verify(request: ApiRequest, fund: str | None = None) -> dict[str, object]:
     """Recompute the hash chain, zero-sums and balances of one fund (by slug) or of all funds."""
-    chosen = [get_fund(fund)] if fund else list(list_funds())
-    results = [verify_fund(each) for each in chosen]
+    results = verify_funds([get_fund(fund)] if fund else None)
     return {"ok": all(result.ok for result in results), "funds": results}

@@ -88,11 +88,14 @@ def chain_hash(*, prev_hash: str, year: int, number: int, digest: str) -> str:
     return sha256_hex(f"{prev_hash}|{year}|{number}|{digest}")
 
 
+def canonical_json(document: dict[str, object]) -> str:
+    """Return a document as canonical JSON: sorted keys, no spaces, non-ASCII as is."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_digest(document: dict[str, object]) -> str:
-    """Return the SHA-256 of a document as canonical JSON: sorted keys, no spaces, UTF-8."""
-    return sha256_hex(
-        json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    )
+    """Return the SHA-256 of a document's canonical JSON, as UTF-8."""
+    return sha256_hex(canonical_json(document))
 
 
 def sha256_hex(text: str) -> str:

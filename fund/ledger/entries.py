@@ -1,11 +1,10 @@
 """A transaction about to be posted: its legs and its fields, named as on the Transaction model."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from django.contrib.auth.models import User
 
-from fund.ledger.chain import payload_digest
 from fund.ledger.models import Account, Fund, Transaction
 
 
@@ -19,10 +18,10 @@ class Leg:
 
 @dataclass(frozen=True)
 class Entry:
-    """A validated transaction, legs sorted by account id, ready for fund_post().
+    """A checked transaction, legs sorted by account id, ready for fund_post().
 
-    Its fields are the Transaction model's, by the same names, so the hash chain's digest reads an
-    Entry and a stored Transaction alike (`fund.ledger.chain.Chained`).
+    Its fields are what a caller gives, named as the Transaction model's; the database adds the
+    rest (number, recording time, payload hash and the chain's hashes).
     """
 
     fund: Fund
@@ -36,7 +35,6 @@ class Entry:
     idempotency_key: str
     recorded_by: User | None
     reverses: Transaction | None
-    recorded_at: datetime
 
     @property
     def fund_id(self) -> int:
@@ -53,7 +51,3 @@ class Entry:
     def leg_amounts(self) -> list[tuple[int, int]]:
         """Return the legs as (account id, signed amount) pairs."""
         return [(leg.account.pk, leg.amount_cents) for leg in self.legs]
-
-    def payload_hash(self) -> str:
-        """Return the hash of what a replay must repeat exactly (not who posted it, or when)."""
-        return payload_digest(self, self.leg_amounts())

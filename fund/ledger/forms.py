@@ -1,7 +1,8 @@
 """Forms of the treasurer screens: filters, period changes, manual journal entries, reversals."""
 
+import contextlib
 import uuid
-from datetime import date
+from collections.abc import Mapping
 from typing import Any, cast
 
 from django import forms
@@ -19,6 +20,7 @@ IDEMPOTENCY_CONFLICT = (
     "Check the transactions list, then submit again to post this entry as a new one."
 )
 DEFAULT_LEGS = 4
+ADDED_LEGS = 4
 MAX_LEGS = 20
 
 
@@ -84,39 +86,36 @@ class TrialBalanceForm(forms.Form):
     )
 
 
-class MonthInput(forms.DateInput):
-    input_type = "month"
+class CloseBooksForm(ServiceForm):
+    """Close the books through a day that has ended (after a confirmation page)."""
 
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m")
-
-
-class MonthField(forms.DateField):
-    """A month as YYYY-MM (what <input type=month> sends), cleaned to its first day."""
-
-    widget = MonthInput
-    input_formats = ["%Y-%m", "%Y-%m-%d"]
-    default_error_messages = {"invalid": "Enter a month as YYYY-MM."}
-
-    def to_python(self, value: Any) -> date | None:
-        day = super().to_python(value)
-        return day.replace(day=1) if day else None
-
-
-class ClosePeriodForm(ServiceForm):
-    """Close a month of the books."""
-
-    month = MonthField()
-    reason = forms.CharField(required=False, max_length=500)
-
-
-class ReopenPeriodForm(ServiceForm):
-    """Reopen a closed month: an admin, with a reason."""
-
-    month = MonthField()
-    reason = forms.CharField(
-        max_length=500, error_messages={"required": "Reopening a period needs a reason."}
+    through = forms.DateField(
+        label="Close the books through",
+        widget=DateInput(),
+        help_text="Nothing dated on or before this day can be posted afterwards.",
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD.", "required": "Choose a day."},
     )
+    reason = forms.CharField(required=False, max_length=500, label="Note (optional)")
+
+
+class ReopenBooksForm(ServiceForm):
+    """Move the lock date back to an earlier day: an admin, with a reason."""
+
+    through = forms.DateField(
+        label="Keep the books closed only through",
+        widget=DateInput(),
+        help_text="Days after this one open again for postings.",
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD.", "required": "Choose a day."},
+    )
+    reason = forms.CharField(
+        max_length=500, error_messages={"required": "Reopening closed days needs a reason."}
+    )
+
+    def clean_reason(self) -> str:
+        reason: str = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError("Reopening closed days needs a reason.")
+        return reason
 
 
 def new_idempotency_key() -> str:
@@ -238,16 +237,41 @@ class BaseLegFormSet(forms.BaseFormSet[LegForm]):
 
 
 def leg_formset(rows: int = DEFAULT_LEGS) -> type[BaseLegFormSet]:
-    """Return a formset class of journal legs showing `rows` blank lines (at most MAX_LEGS)."""
+    """Return a formset class of journal legs with `rows` blank lines (at most MAX_LEGS in all)."""
     formset = forms.formset_factory(
         LegForm,
         formset=BaseLegFormSet,
-        extra=max(2, min(rows, MAX_LEGS)),
+        extra=max(0, min(rows, MAX_LEGS)),
         max_num=MAX_LEGS,
         validate_max=True,
         absolute_max=MAX_LEGS,
     )
     return cast("type[BaseLegFormSet]", formset)
+
+
+def typed_lines(data: Mapping[str, str], prefix: str = "legs") -> list[dict[str, str]]:
+    """Return the journal lines as typed (account id, debit, credit), to show them again."""
+    try:
+        count = min(int(data.get(f"{prefix}-TOTAL_FORMS", "0")), MAX_LEGS)
+    except ValueError:
+        count = 0
+    return [
+        {
+            name: str(data.get(f"{prefix}-{index}-{name}", ""))[:20]
+            for name in ("account", "debit", "credit")
+        }
+        for index in range(max(count, 0))
+    ]
+
+
+def typed_totals(lines: list[dict[str, str]], currency: str) -> tuple[int, int]:
+    """Return the debits and credits typed so far, in minor units, leaving out what won't parse."""
+    totals = [0, 0]
+    for line in lines:
+        for side, name in enumerate(("debit", "credit")):
+            with contextlib.suppress(InvalidAmount):
+                totals[side] += money.parse_amount(line[name], currency) if line[name] else 0
+    return totals[0], totals[1]
 
 
 class ReverseForm(ServiceForm):

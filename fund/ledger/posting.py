@@ -1,53 +1,51 @@
 """THE one door for money: post a balanced transaction to a fund's ledger.
 
-Only this module creates Transaction and Posting rows. On PostgreSQL one posting is one call of the
-`fund_post()` database function (one round trip under the fund's lock), and the database enforces
-the ledger's invariants on every other path too. On SQLite (the demo) `posting_sqlite` runs the
-same steps in Python.
+Only the database function `fund_post()` (fund/migrations/0008_ledger_integrity.py) creates
+Transaction and Posting rows: the app's own database role may insert them no other way. It locks
+the fund, checks the entry, numbers it, takes the recording time, computes the digest and the hash
+chain, and inserts it, in one round trip. This module checks what it can first, so that a person
+gets a clear message, and turns the database's refusals into the same FundErrors.
 """
 
 import contextlib
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, datetime
 from typing import NamedTuple
 
 from django.contrib.auth.models import User
-from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.utils import timezone
+from django.db import DatabaseError, connection, transaction
 
+from fund import money
 from fund.errors import (
     AlreadyReversed,
+    BooksClosed,
     FundError,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidTransaction,
-    PeriodClosed,
+    NotAllowed,
     UnbalancedTransaction,
 )
-from fund.ledger.chain import content_digest
 from fund.ledger.entries import Entry, Leg
 from fund.ledger.models import Fund, Transaction
-from fund.ledger.posting_sqlite import post_sqlite
 from fund.security.roles import LEDGER_WRITERS
 
 Kind = Transaction.Kind
 
-GIFT_KINDS = frozenset({Kind.GIFT_ONLINE, Kind.GIFT_OFFLINE})
-# Payments that help a worker's case: they count the case as supported.
-CASE_KINDS = frozenset({Kind.DISBURSEMENT, Kind.BOND_POSTED})
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 MAX_ATTEMPTS = 4
+# The database refuses larger legs too; a balance that would overflow is refused as out of range.
+MAX_LEG_CENTS = 10**15
+TEXT_LIMITS = {"memo": 500, "reason": 500, "source_ref": 100, "case_ref": 20}
 
 
 class FundPostArgs(NamedTuple):
-    """fund_post()'s parameters (migration 0005), by their SQL names without `p_`, in order."""
+    """fund_post()'s parameters in order, named as its SQL parameters without `p_`."""
 
     fund: int
-    key: str
-    payload_hash: str
-    effective: date
+    idempotency_key: str
+    effective_date: date
     kind: str
     memo: str
     reason: str
@@ -55,12 +53,8 @@ class FundPostArgs(NamedTuple):
     case_ref: str
     recorded_by: int | None
     reverses: int | None
-    recorded_at: datetime
-    digest: str
     accounts: list[int]
     amounts: list[int]
-    gift_delta: int
-    case_delta: int
     check_now: bool
 
 
@@ -70,6 +64,24 @@ FUND_POST_SQL = (
     + ", ".join(f"p_{name} => %s" for name in FundPostArgs._fields)
     + ")"
 )
+
+# What the database says when it refuses a posting (SQLSTATE), and the error that says it here.
+REFUSALS: dict[str, type[FundError]] = {
+    "DF001": IdempotencyConflict,
+    "DF002": BooksClosed,
+    "DF003": AlreadyReversed,
+    "DF004": UnbalancedTransaction,
+    "DF005": InsufficientFunds,
+    "DF007": InvalidTransaction,
+    "DF008": InsufficientFunds,
+    "DF010": InvalidTransaction,
+    "DF011": InvalidTransaction,
+    "DF012": NotAllowed,
+    "DF013": InvalidTransaction,
+    "22001": InvalidTransaction,  # a value longer than its column
+    "22003": InvalidTransaction,  # a number out of range, e.g. a balance that would overflow
+    "22021": InvalidTransaction,  # text that is not UTF-8
+}
 
 
 def post_transaction(
@@ -89,36 +101,34 @@ def post_transaction(
     """Post a balanced transaction to the fund's ledger and return it; `actor` None is the system.
 
     Idempotent: the same key and payload returns the first transaction, another payload raises
-    IdempotencyConflict. Locks the fund's head, then its accounts in id order; retries deadlocks
-    in its own transaction. Refusals are FundErrors with a message fit to show.
+    IdempotencyConflict. The database locks the fund, then its accounts in id order; deadlocks are
+    retried in a transaction of our own. Refusals are FundErrors with a message fit to show.
     """
     LEDGER_WRITERS.check(actor)
-    _check_fields(kind=kind, effective_date=effective_date, memo=memo, reason=reason)
     entry = Entry(
         fund=fund,
         legs=_checked_legs(fund, legs),
-        effective_date=effective_date,
-        kind=kind,
-        memo=memo,
-        reason=reason,
-        source_ref=source_ref,
-        case_ref=case_ref,
+        effective_date=_checked_date(effective_date),
+        kind=_checked_kind(kind),
+        memo=_checked_text("memo", memo, required=True),
+        reason=_checked_text("reason", reason),
+        source_ref=_checked_text("source_ref", source_ref),
+        case_ref=_checked_text("case_ref", case_ref),
         idempotency_key=_checked_key(idempotency_key),
         recorded_by=actor,
         reverses=reverses,
-        recorded_at=timezone.now(),
     )
     in_outer_transaction = connection.in_atomic_block
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        entry = replace(entry, recorded_at=timezone.now())
         try:
             with _atomic(in_outer_transaction):
                 return _post(entry)
         except DatabaseError as error:
-            if _retryable(error) and not in_outer_transaction and attempt < MAX_ATTEMPTS:
+            retryable = _sqlstate(error) in RETRYABLE_SQLSTATES and not in_outer_transaction
+            if retryable and attempt < MAX_ATTEMPTS:
                 time.sleep(0.005 * 2**attempt)
                 continue
-            refusal = _ledger_refusal(error, entry)
+            refusal = ledger_refusal(error, currency=fund.currency)
             if refusal is None:
                 raise
             raise refusal from error
@@ -126,13 +136,11 @@ def post_transaction(
 
 
 def fund_post_args(entry: Entry) -> FundPostArgs:
-    """Return fund_post()'s arguments for an entry: its fields, digest and counter changes."""
-    gift_delta, case_delta = _counter_deltas(entry)
+    """Return fund_post()'s arguments for an entry."""
     return FundPostArgs(
         fund=entry.fund_id,
-        key=entry.idempotency_key,
-        payload_hash=entry.payload_hash(),
-        effective=entry.effective_date,
+        idempotency_key=entry.idempotency_key,
+        effective_date=entry.effective_date,
         kind=str(entry.kind),
         memo=entry.memo,
         reason=entry.reason,
@@ -140,22 +148,44 @@ def fund_post_args(entry: Entry) -> FundPostArgs:
         case_ref=entry.case_ref,
         recorded_by=entry.recorded_by_id,
         reverses=entry.reverses_id,
-        recorded_at=entry.recorded_at,
-        digest=content_digest(entry, entry.leg_amounts()),
         accounts=[leg.account.pk for leg in entry.legs],
         amounts=[leg.amount_cents for leg in entry.legs],
-        gift_delta=gift_delta,
-        case_delta=case_delta,
         check_now=connection.in_atomic_block,
     )
 
 
+def ledger_refusal(error: DatabaseError, *, currency: str = "USD") -> FundError | None:
+    """Return the FundError for a refusal by the database, with its message; None if it is not one.
+
+    The database's messages are written to be shown (fund/migrations/0008_ledger_integrity.py).
+    """
+    cause = error.__cause__
+    diag = getattr(cause, "diag", None)
+    constraint = getattr(diag, "constraint_name", None) or ""
+    message = getattr(diag, "message_primary", None) or str(error)
+    state = _sqlstate(error)
+    detail = getattr(diag, "message_detail", None) or ""
+    if state == "DF008" and detail.count("|") == 2:
+        name, day, short = detail.split("|")
+        amount = money.format_amount(int(short), currency)
+        return InsufficientFunds(
+            f"Insufficient funds: {name} would be {amount} short at the end of {day}."
+        )
+    if state == "23514" and constraint == "fund_account_no_overdraft":
+        return InsufficientFunds("Insufficient funds: the payment would overdraw the account.")
+    if state == "23505" and "idempotency_key" in constraint:
+        return IdempotencyConflict("This idempotency key was already used for another entry.")
+    if state == "23505" and "reverses" in constraint:
+        return AlreadyReversed("The transaction is already reversed.")
+    if state == "23514" and constraint.startswith("fund_transaction_"):
+        return InvalidTransaction(f"The entry breaks the rule {constraint}.")
+    refusal = REFUSALS.get(state or "")
+    return refusal(message) if refusal is not None else None
+
+
 def _post(entry: Entry) -> Transaction:
-    args = fund_post_args(entry)
-    if connection.vendor != "postgresql":
-        return post_sqlite(entry, args)
     with connection.cursor() as cursor:
-        cursor.execute(FUND_POST_SQL, list(args))
+        cursor.execute(FUND_POST_SQL, list(fund_post_args(entry)))
         (row,) = cursor.fetchall()
         by_column = dict(zip((column.name for column in cursor.description), row, strict=True))
     fields = Transaction._meta.concrete_fields
@@ -165,26 +195,57 @@ def _post(entry: Entry) -> Transaction:
 
 
 def _atomic(in_outer_transaction: bool) -> contextlib.AbstractContextManager[object]:
-    # On PostgreSQL fund_post() is one statement, so on its own it is one database transaction:
-    # no BEGIN/COMMIT round trips. Inside a caller's transaction, a savepoint keeps it usable.
-    if connection.vendor == "postgresql" and not in_outer_transaction:
+    # fund_post() is one statement, so on its own it is one database transaction: no BEGIN/COMMIT
+    # round trips. Inside a caller's transaction, a savepoint keeps that transaction usable.
+    if not in_outer_transaction:
         return contextlib.nullcontext()
     return transaction.atomic()
 
 
-def _check_fields(*, kind: str, effective_date: date, memo: str, reason: str) -> None:
+def _sqlstate(error: DatabaseError) -> str | None:
+    return getattr(error.__cause__, "sqlstate", None)
+
+
+def _checked_kind(kind: str) -> str:
     if kind not in Kind.values:
         raise InvalidTransaction(f"Unknown transaction kind {kind!r}.")
+    return str(kind)
+
+
+def _checked_date(effective_date: date) -> date:
     if not isinstance(effective_date, date) or isinstance(effective_date, datetime):
         raise InvalidTransaction("The effective date must be a date.")
-    if not memo.strip() or len(memo) > 500 or len(reason) > 500:
-        raise InvalidTransaction("A memo of 1 to 500 characters is required.")
+    return effective_date
+
+
+def _checked_text(name: str, value: str, *, required: bool = False) -> str:
+    limit = TEXT_LIMITS[name]
+    label = name.replace("_", " ")
+    if not isinstance(value, str):
+        raise InvalidTransaction(f"The {label} must be text.")
+    if required and not value.strip():
+        raise InvalidTransaction(f"A {label} of 1 to {limit} characters is required.")
+    if len(value) > limit:
+        raise InvalidTransaction(f"The {label} is longer than {limit} characters.")
+    _refuse_unstorable(label, value)
+    return value
 
 
 def _checked_key(key: str) -> str:
-    if not key or len(key) > 200:
+    if not isinstance(key, str) or not key or len(key) > 200:
         raise InvalidTransaction("An idempotency key of 1 to 200 characters is required.")
+    _refuse_unstorable("idempotency key", key)
     return key
+
+
+def _refuse_unstorable(label: str, value: str) -> None:
+    # PostgreSQL text holds neither NUL nor lone surrogates; say so rather than fail in the driver.
+    if "\x00" in value:
+        raise InvalidTransaction(f"The {label} contains a NUL character.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidTransaction(f"The {label} is not valid text.") from None
 
 
 def _checked_legs(fund: Fund, legs: Sequence[Leg]) -> tuple[Leg, ...]:
@@ -195,58 +256,12 @@ def _checked_legs(fund: Fund, legs: Sequence[Leg]) -> tuple[Leg, ...]:
             raise InvalidTransaction("Amounts are whole numbers of cents.")
         if leg.amount_cents == 0:
             raise InvalidTransaction("A leg cannot be zero.")
+        if abs(leg.amount_cents) > MAX_LEG_CENTS:
+            raise InvalidTransaction("An amount is out of range.")
         if leg.account.fund_id != fund.pk:
             raise InvalidTransaction(f"Account {leg.account.code} belongs to another fund.")
     total = sum(leg.amount_cents for leg in legs)
     if total != 0:
         raise UnbalancedTransaction(f"Debits and credits differ by {total} cents.")
-    # One lock order for every writer: by account id.
-    return tuple(sorted(legs, key=lambda leg: leg.account.pk))
-
-
-def _counter_deltas(entry: Entry) -> tuple[int, int]:
-    """Return how the entry moves the fund's gift count and its case's payment count."""
-    undone = entry.reverses.kind if entry.reverses is not None else None
-    gift = 1 if entry.kind in GIFT_KINDS else -1 if undone in GIFT_KINDS else 0
-    case = 1 if entry.kind in CASE_KINDS else -1 if undone in CASE_KINDS else 0
-    if not entry.case_ref:
-        case = 0
-    return gift, case
-
-
-def _retryable(error: DatabaseError) -> bool:
-    return getattr(error.__cause__, "sqlstate", None) in RETRYABLE_SQLSTATES
-
-
-def _ledger_refusal(error: DatabaseError, entry: Entry) -> FundError | None:
-    """Translate the database's refusal of a posting into a FundError fit to show, if it is one."""
-    cause = error.__cause__
-    sqlstate = getattr(cause, "sqlstate", None)
-    constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)
-    # SQLite names the constraint only in its message.
-    if constraint == "fund_account_no_overdraft" or "fund_account_no_overdraft" in str(error):
-        drawn = sorted(
-            {
-                leg.account.name
-                for leg in entry.legs
-                if leg.account.no_overdraft and leg.amount_cents < 0
-            }
-        )
-        return InsufficientFunds(f"Insufficient funds in {' or '.join(drawn) or 'the account'}.")
-    refusals: dict[str | None, FundError] = {
-        "DF001": IdempotencyConflict("Idempotency key reused with a different payload."),
-        "DF002": PeriodClosed(
-            f"{entry.effective_date:%B %Y} is closed: date the transaction in an open period."
-        ),
-        "DF003": AlreadyReversed("The transaction is already reversed."),
-        "DF004": UnbalancedTransaction("Debits and credits do not balance."),
-        "DF005": InsufficientFunds(
-            "Insufficient funds: the donor-restricted fund would go negative."
-        ),
-        "DF007": InvalidTransaction("An account does not belong to the transaction's fund."),
-    }
-    if sqlstate in refusals:
-        return refusals[sqlstate]
-    if isinstance(error, IntegrityError) and constraint and "reverses" in constraint:
-        return AlreadyReversed("The transaction is already reversed.")
-    return None
+    # One lock order for every writer: by account id (fund_post() refuses any other order).
+    return tuple(sorted(legs, key=lambda leg: (leg.account.pk, leg.amount_cents)))

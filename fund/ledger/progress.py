@@ -1,7 +1,7 @@
 """The public figures of a fund: goal progress, money in and out by month, spending by category.
 
 The public pages and the public API read through this module only. Every read here is O(1) in the
-size of the ledger: stored balances, counters and monthly checkpoints, never a scan of postings.
+size of the ledger: stored balances, counters and daily checkpoints, never a scan of postings.
 """
 
 from dataclasses import dataclass
@@ -9,10 +9,12 @@ from datetime import date
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Sum
+from django.db.models.functions import TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from fund.ledger.models import Account, AccountMonth, Fund
+from fund.ledger.models import Account, AccountDay, Fund, Seal
 
 Role = Account.Role
 
@@ -34,7 +36,11 @@ PROGRESS_SQL = """
 
 @dataclass(frozen=True)
 class Progress:
-    """A fund's public figures, in minor units (the shape of GET /api/v1/funds/{slug}/progress)."""
+    """A fund's public figures, in minor units (the shape of GET /api/v1/funds/{slug}/progress).
+
+    They add up: available = raised - fees + interest + adjustments - spent - in_bonds - committed,
+    where raised is gifts less refunds and disputes (`figures_add_up` checks it).
+    """
 
     fund: str
     currency: str
@@ -45,6 +51,25 @@ class Progress:
     available: int
     gifts: int
     cases_supported: int
+    gifts_gross: int
+    refunds: int
+    disputes: int
+    fees: int
+    interest: int
+    adjustments: int
+    committed: int
+
+    def figures_add_up(self) -> bool:
+        """Return whether the published figures sum exactly to what is available."""
+        return self.available == (
+            self.raised
+            - self.fees
+            + self.interest
+            + self.adjustments
+            - self.spent
+            - self.in_bonds
+            - self.committed
+        )
 
 
 @dataclass(frozen=True)
@@ -75,34 +100,49 @@ def fund_progress(fund: Fund) -> Progress:
         cursor.execute(PROGRESS_SQL, {"fund": fund.pk})
         figures = dict(cursor.fetchall())
     balance = {role: figures.get(role, 0) for role in Role.values}
-    cash = sum(balance[role] for role in CASH_ROLES)
+    committed = figures.get(":committed", 0)
+    # Revenue is a credit (negative) balance; refunds and lost disputes are debits against it.
     return Progress(
         fund=fund.slug,
         currency=fund.currency,
         goal=fund.goal_cents,
-        # Revenue is a credit (negative) balance; refunds and lost disputes are debits against it.
         raised=-sum(balance[role] for role in RAISED_ROLES),
         spent=sum(balance[role] for role in SPENT_ROLES),
         in_bonds=balance[Role.BOND_DEPOSITS],
-        available=cash - figures.get(":committed", 0),
+        available=sum(balance[role] for role in CASH_ROLES) - committed,
         gifts=figures.get(":gifts", 0),
         cases_supported=figures.get(":cases", 0),
+        gifts_gross=-balance[Role.CONTRIBUTIONS],
+        refunds=balance[Role.REFUNDS],
+        disputes=balance[Role.DISPUTES],
+        fees=balance[Role.PROCESSING_FEES],
+        interest=-balance[Role.INTEREST],
+        adjustments=-balance[Role.NET_ASSETS],
+        committed=committed,
     )
 
 
 def monthly_flows(fund: Fund, months: int = 12, until: date | None = None) -> list[MonthFlow]:
-    """Return money raised and spent per month for the last `months` months, from checkpoints."""
+    """Return money raised and spent per month for the last `months` months, by effective date."""
     end = (until or timezone.localdate()).replace(day=1)
     start_index = end.year * 12 + end.month - 1 - (months - 1)
     first = date(start_index // 12, start_index % 12 + 1, 1)
+    last = date(end.year + end.month // 12, end.month % 12 + 1, 1)
     raised: dict[date, int] = {}
     spent: dict[date, int] = {}
-    for role, month, debits, credits in AccountMonth.objects.filter(
-        account__fund=fund,
-        account__role__in=[*RAISED_ROLES, *SPENT_ROLES],
-        month__gte=first,
-        month__lte=end,
-    ).values_list("account__role", "month", "debit_cents", "credit_cents"):
+    rows = (
+        AccountDay.objects.filter(
+            account__fund=fund,
+            account__role__in=[*RAISED_ROLES, *SPENT_ROLES],
+            day__gte=first,
+            day__lt=last,
+        )
+        .annotate(month=TruncMonth("day"))
+        .values("account__role", "month")
+        .annotate(debits=Sum("debit_cents"), credits=Sum("credit_cents"))
+        .values_list("account__role", "month", "debits", "credits")
+    )
+    for role, month, debits, credits in rows:
         if role in RAISED_ROLES:
             raised[month] = raised.get(month, 0) + credits - debits
         else:
@@ -120,3 +160,8 @@ def spending_by_category(fund: Fund) -> list[tuple[str, int]]:
         "name", "balance_cents"
     )
     return sorted(((name, cents) for name, cents in rows if cents), key=lambda row: -row[1])
+
+
+def latest_seal(fund: Fund) -> Seal | None:
+    """Return the fund's most recent seal, which its public page shows for anyone to keep."""
+    return Seal.objects.filter(fund=fund).order_by("-sealed_at", "-id").first()

@@ -1,24 +1,26 @@
-"""Reads of the books for the treasurer screens and the staff API: balances, registers, periods.
+"""Reads of the books for the treasurer screens and the staff API: balances, registers, locks.
 
-Current balances are O(1) in the size of the ledger: they read stored balances. Balances as of a
-date read monthly checkpoints plus the postings of that one month. Public figures are in progress.
+Everything is by effective date. Current balances are O(1): stored balances. Balances at the end
+of a day read one daily checkpoint per account, whatever the length of the ledger's history.
+Public figures are in fund.ledger.progress.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from fund.ledger.models import (
     Account,
-    AccountMonth,
+    AccountDay,
+    BooksLock,
     Fund,
-    Period,
-    PeriodChange,
+    LedgerHead,
     Posting,
+    Seal,
     Transaction,
 )
 
@@ -61,32 +63,31 @@ def account_balance(account: Account) -> int:
 
 
 def balances_as_of(fund: Fund, on: date) -> dict[int, int]:
-    """Return every account's balance at the end of a day, by account id.
+    """Return every account's balance at the end of a day, by effective date, by account id.
 
-    Sums the monthly checkpoints before that month, then the postings dated in that month up to the
-    day: the cost does not grow with the length of the ledger's history.
+    Reads each account's last daily checkpoint on or before the day: one index lookup per account,
+    whatever the length of the ledger's history.
     """
-    month = on.replace(day=1)
     balances = dict.fromkeys(Account.objects.filter(fund=fund).values_list("pk", flat=True), 0)
-    for account_id, debits, credits in (
-        AccountMonth.objects.filter(account__fund=fund, month__lt=month)
-        .values("account")
-        .annotate(debits=Sum("debit_cents"), credits=Sum("credit_cents"))
-        .values_list("account", "debits", "credits")
-    ):
-        balances[account_id] += debits - credits
-    for account_id, amount in (
-        Posting.objects.filter(
-            transaction__fund=fund,
-            transaction__effective_date__gte=month,
-            transaction__effective_date__lte=on,
-        )
-        .values("account")
-        .annotate(amount=Sum("amount_cents"))
-        .values_list("account", "amount")
-    ):
-        balances[account_id] += amount
+    latest = (
+        AccountDay.objects.filter(account__fund=fund, day__lte=on)
+        .order_by("account_id", "-day")
+        .distinct("account_id")
+        .values_list("account_id", "balance_cents")
+    )
+    balances.update(dict(latest))
     return balances
+
+
+def balance_on(account: Account, on: date) -> int:
+    """Return one account's balance at the end of a day, by effective date."""
+    found = (
+        AccountDay.objects.filter(account=account, day__lte=on)
+        .order_by("-day")
+        .values_list("balance_cents", flat=True)
+        .first()
+    )
+    return found or 0
 
 
 def trial_balance(fund: Fund, on: date | None = None) -> TrialBalance:
@@ -142,31 +143,82 @@ def list_transactions(
     return transactions.select_related("recorded_by", "reverses").order_by("-effective_date", "-id")
 
 
-def list_account_postings(
-    account: Account, *, start: date | None = None, end: date | None = None
-) -> QuerySet[Posting]:
-    """Return an account's postings, newest first, with their transactions."""
-    postings = Posting.objects.filter(account=account)
-    if start:
-        postings = postings.filter(transaction__effective_date__gte=start)
-    if end:
-        postings = postings.filter(transaction__effective_date__lte=end)
-    return postings.select_related("transaction").order_by("-id")
+@dataclass(frozen=True)
+class Register:
+    """An account's postings in a range of effective dates, with the range's opening and closing
+    balances and what came in and went out, all by effective date."""
+
+    account: Account
+    start: date | None
+    end: date | None
+    opening_cents: int
+    closing_cents: int
+    debits_cents: int
+    credits_cents: int
+    postings: QuerySet[Posting]
 
 
 @dataclass(frozen=True)
-class PeriodRow:
-    """A month of the books: whether it is closed, its volume, and whether it has ended."""
+class RegisterRow:
+    """A posting with the account's balance after it, by effective date (as on a bank statement)."""
 
-    month: date
-    is_closed: bool
-    debits_cents: int
-    has_ended: bool
+    posting: Posting
+    balance_cents: int
+
+
+def account_register(
+    account: Account, *, start: date | None = None, end: date | None = None
+) -> Register:
+    """Return the account's register between two effective dates (inclusive), newest first."""
+    postings = Posting.objects.filter(account=account)
+    days = AccountDay.objects.filter(account=account)
+    if start:
+        postings = postings.filter(effective_date__gte=start)
+        days = days.filter(day__gte=start)
+    if end:
+        postings = postings.filter(effective_date__lte=end)
+        days = days.filter(day__lte=end)
+    flows = days.aggregate(debits=Sum("debit_cents"), credits=Sum("credit_cents"))
+    opening = balance_on(account, start - timedelta(days=1)) if start else 0
+    closing = balance_on(account, end) if end else account_balance(account)
+    return Register(
+        account=account,
+        start=start,
+        end=end,
+        opening_cents=opening,
+        closing_cents=closing,
+        debits_cents=flows["debits"] or 0,
+        credits_cents=flows["credits"] or 0,
+        postings=postings.select_related("transaction").order_by("-effective_date", "-id"),
+    )
+
+
+def with_running_balances(account: Account, postings: Sequence[Posting]) -> list[RegisterRow]:
+    """Return each posting of a register page, newest first, with the balance after it by date.
+
+    The first row's balance is its day's closing balance less what was posted later that day;
+    each older row's is the newer row's less the newer row's amount. Two queries per page.
+    """
+    if not postings:
+        return []
+    newest = postings[0]
+    later_that_day = (
+        Posting.objects.filter(
+            account=account, effective_date=newest.effective_date, id__gt=newest.pk
+        ).aggregate(total=Sum("amount_cents"))["total"]
+        or 0
+    )
+    balance = balance_on(account, newest.effective_date) - later_that_day
+    rows = []
+    for posting in postings:
+        rows.append(RegisterRow(posting, balance))
+        balance -= posting.amount_cents
+    return rows
 
 
 def list_funds() -> QuerySet[Fund]:
-    """Return every fund, by name."""
-    return Fund.objects.order_by("name")
+    """Return every fund, by name, with its ledger head."""
+    return Fund.objects.select_related("head").order_by("name")
 
 
 def get_account(fund: Fund, code: str) -> Account:
@@ -177,7 +229,7 @@ def get_account(fund: Fund, code: str) -> Account:
 def get_transaction(fund: Fund, reference: str) -> Transaction:
     """Return the fund's transaction with this reference (2026-000042) and its postings, or 404."""
     year, _, number = reference.partition("-")
-    if not (len(year) == 4 and year.isdigit() and len(number) >= 6 and number.isdigit()):
+    if not (len(year) == 4 and year.isdigit() and 6 <= len(number) <= 9 and number.isdigit()):
         raise Http404("No such transaction.")
     postings = Posting.objects.select_related("account").order_by("id")
     transactions = Transaction.objects.select_related(
@@ -201,35 +253,26 @@ def list_ledger_transactions(
     )
 
 
-def list_periods(fund: Fund) -> list[PeriodRow]:
-    """Return the months with postings or a period record, newest first, with their state.
+@dataclass(frozen=True)
+class BooksState:
+    """Where a fund's books are closed through, who moved the date, and the seals made."""
 
-    Reads the monthly checkpoints, so the cost grows with the number of months, not of postings.
-    """
-    volume = dict(
-        AccountMonth.objects.filter(account__fund=fund)
-        .values("month")
-        .annotate(debits=Sum("debit_cents"))
-        .values_list("month", "debits")
+    fund: Fund
+    closed_through: date | None
+    changes: QuerySet[BooksLock]
+    seals: QuerySet[Seal]
+
+
+def books_state(fund: Fund) -> BooksState:
+    """Return the fund's lock date with its change log and its seals, newest first."""
+    return BooksState(
+        fund=fund,
+        closed_through=LedgerHead.objects.values_list("closed_through", flat=True).get(fund=fund),
+        changes=BooksLock.objects.filter(fund=fund).select_related("actor").order_by("-at", "-id"),
+        seals=Seal.objects.filter(fund=fund).order_by("-sealed_at", "-id"),
     )
-    closed = dict(Period.objects.filter(fund=fund).values_list("month", "is_closed"))
-    today = timezone.localdate()
-    this_month = today.replace(day=1)
-    return [
-        PeriodRow(
-            month=month,
-            is_closed=closed.get(month, False),
-            debits_cents=volume.get(month, 0),
-            has_ended=month < this_month,
-        )
-        for month in sorted(volume.keys() | closed.keys(), reverse=True)
-    ]
 
 
-def list_period_changes(fund: Fund) -> QuerySet[PeriodChange]:
-    """Return who closed or reopened the fund's periods, newest first."""
-    return (
-        PeriodChange.objects.filter(period__fund=fund)
-        .select_related("period", "actor")
-        .order_by("-at", "-id")
-    )
+def get_seal(fund: Fund, pk: int) -> Seal:
+    """Return one of the fund's seals or raise Http404."""
+    return get_object_or_404(Seal, fund=fund, pk=pk)

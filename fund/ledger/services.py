@@ -1,16 +1,18 @@
-"""Every change to the books besides posting itself: funds, reversals, corrections, periods.
+"""Every change to the books besides posting itself: funds, reversals, corrections, the lock date,
+seals and commitments.
 
 Each service checks its actor against the one permission policy (fund.security.roles) before it
 changes anything; money reaches the ledger only through fund.ledger.posting.post_transaction.
+Funds and lock dates are written by database functions (fund_open, fund_close_books), because the
+app's own database role may not write those tables directly.
 """
 
-import calendar
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth.models import User
 from django.core.validators import slug_re
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from fund import money
@@ -19,49 +21,41 @@ from fund.errors import (
     FundError,
     IdempotencyConflict,
     InvalidTransaction,
-    PeriodError,
+    LockError,
+    NotAllowed,
 )
+from fund.ledger import seals
 from fund.ledger.entries import Leg
-from fund.ledger.models import (
-    Account,
-    Commitment,
-    Fund,
-    LedgerHead,
-    Period,
-    PeriodChange,
-    Transaction,
-)
+from fund.ledger.models import CHART, BooksLock, Commitment, Fund, LedgerHead, Seal, Transaction
 from fund.ledger.posting import post_transaction
 from fund.security.roles import (
     FUND_ADMINS,
     LEDGER_WRITERS,
     PERIOD_CLOSERS,
     PERIOD_REOPENERS,
+    SEALERS,
 )
 
 Kind = Transaction.Kind
-Role = Account.Role
 
-# The per-fund chart of accounts (docs/ledger.md): code, role, kind, and may it go below zero?
-CHART: list[tuple[str, Account.Role, Account.Kind, bool]] = [
-    ("1000", Role.STRIPE_CLEARING, Account.Kind.ASSET, False),
-    ("1010", Role.BANK, Account.Kind.ASSET, True),
-    ("1020", Role.UNDEPOSITED, Account.Kind.ASSET, True),
-    ("1100", Role.BOND_DEPOSITS, Account.Kind.ASSET, True),
-    ("3000", Role.NET_ASSETS, Account.Kind.NET_ASSETS, False),
-    ("4000", Role.CONTRIBUTIONS, Account.Kind.REVENUE, False),
-    ("4100", Role.REFUNDS, Account.Kind.CONTRA_REVENUE, False),
-    ("4110", Role.DISPUTES, Account.Kind.CONTRA_REVENUE, False),
-    ("4200", Role.INTEREST, Account.Kind.REVENUE, False),
-    ("5000", Role.ATTORNEY_FEES, Account.Kind.EXPENSE, False),
-    ("5010", Role.FILING_FEES, Account.Kind.EXPENSE, False),
-    ("5020", Role.FAMILY_SUPPORT, Account.Kind.EXPENSE, False),
-    ("5090", Role.OTHER_PROGRAM, Account.Kind.EXPENSE, False),
-    ("5100", Role.PROCESSING_FEES, Account.Kind.EXPENSE, False),
-    ("5200", Role.BOND_FORFEITURE, Account.Kind.EXPENSE, False),
-]
+FUND_OPEN_SQL = (
+    "SELECT fund_open(%(name)s, %(slug)s, %(goal)s, %(currency)s, %(restricted)s, %(tax)s, "
+    "%(public)s, %(summary)s, %(opened_on)s, %(codes)s, %(names)s, %(kinds)s, %(roles)s, "
+    "%(floors)s)"
+)
+CLOSE_BOOKS_SQL = "SELECT * FROM fund_close_books(%s, %s, %s, %s)"
+SEAL_STATE_SQL = """
+    SELECT h.chain_head, h.closed_through, last.year, last.number,
+           (SELECT count(*) FROM fund_transaction WHERE fund_id = h.fund_id)
+    FROM fund_ledgerhead h
+    LEFT JOIN LATERAL (SELECT year, number FROM fund_transaction
+                       WHERE fund_id = h.fund_id ORDER BY id DESC LIMIT 1) last ON true
+    WHERE h.fund_id = %s
+"""
+LOCK_REFUSALS: dict[str, type[FundError]] = {"DF012": NotAllowed, "DF014": LockError}
 
 
+@transaction.atomic
 def create_fund(
     *,
     actor: User | None,
@@ -73,8 +67,12 @@ def create_fund(
     tax_status: str = Fund.TaxStatus.LABOR,
     is_public: bool = True,
     public_summary: str = "",
+    opened_on: date | None = None,
 ) -> Fund:
-    """Create a fund with its ledger head and its chart of accounts (None: the command line)."""
+    """Create a fund with its ledger head and its chart of accounts (None: the command line).
+
+    Its books open on `opened_on` (default today): nothing can be dated before it.
+    """
     FUND_ADMINS.check(actor)
     if not name.strip():
         raise FundError("A fund needs a name.")
@@ -82,27 +80,66 @@ def create_fund(
         raise FundError("A fund's slug is lowercase letters, digits and hyphens, e.g. valley-fund.")
     if Fund.objects.filter(slug=slug).exists():
         raise FundError(f"A fund with the slug {slug!r} already exists.")
-    if type(goal_cents) is not int or goal_cents < 0:
-        raise FundError("The goal is a whole, non-negative number of cents.")
+    if type(goal_cents) is not int or not 0 <= goal_cents <= money.MAX_GOAL_MINOR:
+        raise FundError("The goal is a whole, non-negative amount.")
     money.currency(currency)
     if tax_status not in Fund.TaxStatus.values:
         raise FundError(f"Unknown tax status {tax_status!r}.")
-    with transaction.atomic():
-        fund = Fund.objects.create(
-            name=name,
-            slug=slug,
-            goal_cents=goal_cents,
-            currency=currency.upper(),
-            restricted=restricted,
-            tax_status=tax_status,
-            is_public=is_public,
-            public_summary=public_summary,
+    with connection.cursor() as cursor:
+        cursor.execute(
+            FUND_OPEN_SQL,
+            {
+                "name": name.strip(),
+                "slug": slug,
+                "goal": goal_cents,
+                "currency": currency.upper(),
+                "restricted": restricted,
+                "tax": tax_status,
+                "public": is_public,
+                "summary": public_summary,
+                "opened_on": opened_on or timezone.localdate(),
+                "codes": [code for code, _, _, _ in CHART],
+                "names": [role.label for _, role, _, _ in CHART],
+                "kinds": [str(kind) for _, _, kind, _ in CHART],
+                "roles": [str(role) for _, role, _, _ in CHART],
+                "floors": [floor for _, _, _, floor in CHART],
+            },
         )
-        LedgerHead.objects.create(fund=fund)
-        Account.objects.bulk_create(
-            Account(fund=fund, code=code, name=role.label, kind=kind, role=role, no_overdraft=floor)
-            for code, role, kind, floor in CHART
-        )
+        (fund_id,) = cursor.fetchone()
+    return Fund.objects.get(pk=fund_id)
+
+
+def update_fund(
+    *,
+    actor: User | None,
+    fund: Fund,
+    name: str,
+    goal_cents: int,
+    tax_status: str,
+    is_public: bool,
+    public_summary: str,
+) -> Fund:
+    """Change what a fund may change: its name, goal, receipt wording and public page.
+
+    Its slug, currency, restriction and opening day are fixed once the fund exists.
+    """
+    FUND_ADMINS.check(actor)
+    if not name.strip():
+        raise FundError("A fund needs a name.")
+    if type(goal_cents) is not int or not 0 <= goal_cents <= money.MAX_GOAL_MINOR:
+        raise FundError("The goal is a whole, non-negative amount.")
+    if tax_status not in Fund.TaxStatus.values:
+        raise FundError(f"Unknown tax status {tax_status!r}.")
+    changes = {
+        "name": name.strip(),
+        "goal_cents": goal_cents,
+        "tax_status": tax_status,
+        "is_public": is_public,
+        "public_summary": public_summary,
+    }
+    Fund.objects.filter(pk=fund.pk).update(**changes)
+    for field, value in changes.items():
+        setattr(fund, field, value)
     return fund
 
 
@@ -162,42 +199,71 @@ def record_journal_entry(
 
 
 @transaction.atomic
-def close_period(*, fund: Fund, month: date, actor: User, reason: str = "") -> Period:
-    """Close a month of the fund's books; transactions dated inside it are then refused."""
-    PERIOD_CLOSERS.check(actor)
-    month = month.replace(day=1)
-    last_day = month.replace(day=calendar.monthrange(month.year, month.month)[1])
-    if last_day >= timezone.localdate():
-        raise PeriodError(f"{month:%B %Y} has not ended yet.")
-    period, _ = Period.objects.select_for_update().get_or_create(fund=fund, month=month)
-    if period.is_closed:
-        return period
-    period.is_closed = True
-    period.save(update_fields=["is_closed"])
-    PeriodChange.objects.create(
-        period=period, action=PeriodChange.Action.CLOSE, actor=actor, reason=reason
-    )
-    return period
+def close_books(*, fund: Fund, through: date, actor: User, reason: str = "") -> BooksLock | None:
+    """Close the fund's books through a day: nothing dated on or before it is accepted after.
+
+    A treasurer moves the lock date forward; moving it back reopens days, which needs an admin and
+    a reason. Every change is logged and sealed in the same transaction. Returns None when the
+    books were already closed through that day.
+    """
+    current = LedgerHead.objects.values_list("closed_through", flat=True).get(fund=fund)
+    moving_back = current is not None and through < current
+    (PERIOD_REOPENERS if moving_back else PERIOD_CLOSERS).check(actor)
+    if moving_back and not reason.strip():
+        raise LockError("Reopening closed days needs a reason.")
+    if through == current:
+        return None
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(CLOSE_BOOKS_SQL, [fund.pk, through, actor.pk, reason.strip()])
+            (lock_id, *_rest) = cursor.fetchone()
+    except DatabaseError as error:
+        state = getattr(error.__cause__, "sqlstate", None)
+        refusal = LOCK_REFUSALS.get(state or "")
+        if refusal is None:
+            raise
+        message = getattr(getattr(error.__cause__, "diag", None), "message_primary", str(error))
+        raise refusal(message) from error
+    occasion = f"books {'reopened' if moving_back else 'closed'} through {through.isoformat()}"
+    seal_books(fund=fund, actor=actor, occasion=occasion)
+    return BooksLock.objects.get(pk=lock_id)
 
 
 @transaction.atomic
-def reopen_period(*, fund: Fund, month: date, actor: User, reason: str) -> Period:
-    """Reopen a closed month. Needs an admin and a reason; the change is logged."""
-    PERIOD_REOPENERS.check(actor)
-    if not reason.strip():
-        raise PeriodError("Reopening a period needs a reason.")
-    try:
-        period = Period.objects.select_for_update().get(fund=fund, month=month.replace(day=1))
-    except Period.DoesNotExist:
-        raise PeriodError(f"{month:%B %Y} is not closed.") from None
-    if not period.is_closed:
-        return period
-    period.is_closed = False
-    period.save(update_fields=["is_closed"])
-    PeriodChange.objects.create(
-        period=period, action=PeriodChange.Action.REOPEN, actor=actor, reason=reason.strip()
+def seal_books(*, fund: Fund, actor: User | None, occasion: str = "on demand") -> Seal:
+    """Sign the fund's chain head as it stands and keep the seal (None: the command line)."""
+    SEALERS.check(actor)
+    # One statement, so one snapshot: the head, the last transaction and the count agree.
+    with connection.cursor() as cursor:
+        cursor.execute(SEAL_STATE_SQL, [fund.pk])
+        head, closed_through, year, number, count = cursor.fetchone()
+    statement = seals.Statement(
+        fund=fund.slug,
+        fund_id=fund.pk,
+        currency=fund.currency,
+        restricted=fund.restricted,
+        opened_on=fund.opened_on,
+        chart=seals.chart_digest(fund),
+        reference=f"{year}-{number:06d}" if year else "",
+        transactions=count,
+        chain_head=head,
+        closed_through=closed_through,
+        occasion=occasion[:200],
+        sealed_at=timezone.now(),
     )
-    return period
+    signed = seals.sign(statement)
+    return Seal.objects.create(
+        fund=fund,
+        reference=statement.reference,
+        transaction_count=statement.transactions,
+        chain_head=statement.chain_head,
+        closed_through=statement.closed_through,
+        occasion=statement.occasion,
+        sealed_at=statement.sealed_at,
+        key_id=signed.key_id,
+        statement=signed.statement,
+        signature=signed.signature,
+    )
 
 
 def record_commitment(
@@ -205,7 +271,7 @@ def record_commitment(
 ) -> Commitment:
     """Set money aside for an approved payment, so it no longer counts as available."""
     LEDGER_WRITERS.check(actor)
-    if amount_cents <= 0:
+    if type(amount_cents) is not int or not 0 < amount_cents <= money.MAX_GOAL_MINOR:
         raise InvalidTransaction("A commitment must be a positive amount.")
     commitment, created = Commitment.objects.get_or_create(
         source_ref=source_ref, defaults={"fund": fund, "amount_cents": amount_cents}
@@ -221,3 +287,8 @@ def release_commitment(*, source_ref: str, actor: User | None) -> None:
     Commitment.objects.filter(source_ref=source_ref, released_at__isnull=True).update(
         released_at=timezone.now()
     )
+
+
+def latest_closable_day() -> date:
+    """Return the last day the books may be closed through: yesterday."""
+    return timezone.localdate() - timedelta(days=1)

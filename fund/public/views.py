@@ -1,6 +1,6 @@
 """The anonymous pages: the home page and each fund's public page."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from fund.ledger.models import Fund
@@ -8,6 +8,7 @@ from fund.ledger.progress import (
     default_fund,
     fund_progress,
     get_public_fund,
+    latest_seal,
     monthly_flows,
     spending_by_category,
 )
@@ -32,6 +33,7 @@ def _fund_detail(request: HttpRequest, fund: Fund) -> HttpResponse:
     progress = fund_progress(fund)
     flows = monthly_flows(fund)
     categories = spending_by_category(fund)
+    seal = latest_seal(fund)
     return render(
         request,
         "fund/fund_detail.html",
@@ -42,5 +44,16 @@ def _fund_detail(request: HttpRequest, fund: Fund) -> HttpResponse:
             "chart": charts.monthly_chart(flows),
             "categories": charts.category_bars(categories),
             "spent_total": sum(cents for _, cents in categories),
+            "seal": seal,
         },
     )
+
+
+def fund_seal(request: HttpRequest, slug: str) -> HttpResponse:
+    """Send the fund's latest seal (what `verify_ledger --seal` reads), for anyone to keep."""
+    seal = latest_seal(get_public_fund(slug))
+    if seal is None:
+        raise Http404("This fund's books have not been sealed yet.")
+    response = HttpResponse(seal.line() + "\n", content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-seal.json"'
+    return response

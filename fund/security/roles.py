@@ -68,6 +68,11 @@ PERIOD_CLOSERS = Permission(
 PERIOD_REOPENERS = Permission(
     "reopen_periods", frozenset({StaffRole.ADMIN}), "Only an admin can reopen a closed period."
 )
+SEALERS = Permission(
+    "seal_books",
+    frozenset({StaffRole.TREASURER, StaffRole.ADMIN}),
+    "Only a treasurer or an admin can seal the books.",
+)
 FUND_ADMINS = Permission(
     "manage_funds", frozenset({StaffRole.ADMIN}), "Only an admin can create or change a fund."
 )
@@ -83,6 +88,7 @@ POLICY: tuple[Permission, ...] = (
     LEDGER_WRITERS,
     PERIOD_CLOSERS,
     PERIOD_REOPENERS,
+    SEALERS,
     FUND_ADMINS,
     STAFF_ADMINS,
 )

@@ -12,7 +12,7 @@ from fund.ledger.services import create_fund
 from fund.security.roles import StaffRole
 from tests.conftest import PASSWORD, enrol_totp, make_staff
 from tests.e2e.conftest import PHONE
-from tests.fund.conftest import give_check
+from tests.fund.conftest import OPENED, give_check
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -35,7 +35,11 @@ def test_a_treasurer_posts_a_journal_entry_on_a_phone(
     page: Page, live_server, django_user_model, csp_violations
 ):
     fund = create_fund(
-        actor=None, name="Valley Labor Council Legal Fund", slug="valley", goal_cents=100_000
+        actor=None,
+        opened_on=OPENED,
+        name="Valley Labor Council Legal Fund",
+        slug="valley",
+        goal_cents=100_000,
     )
     last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=10)
     give_check(fund, 50_000, key="gift-1", on=last_month)

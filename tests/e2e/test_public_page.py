@@ -7,6 +7,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from fund.ledger.services import create_fund
 from tests.e2e.conftest import PHONE
+from tests.fund.conftest import OPENED
 from tests.fund.scenario import seed_scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -15,7 +16,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialize
 @pytest.fixture
 def valley(db):
     fund = create_fund(
-        actor=None, name="Valley Labor Council Legal Fund", slug="valley", goal_cents=15_000_000
+        actor=None,
+        opened_on=OPENED,
+        name="Valley Labor Council Legal Fund",
+        slug="valley",
+        goal_cents=15_000_000,
     )
     seed_scenario(fund)
     return fund

@@ -12,6 +12,8 @@ from fund.models import Account, Fund, Transaction
 Role = Account.Role
 Kind = Transaction.Kind
 DAY = date(2026, 3, 10)
+# The day the test funds' books open: before every date the tests post at.
+OPENED = date(2024, 1, 1)
 
 
 @pytest.fixture
@@ -28,7 +30,11 @@ def seeded(fund, treasurer):
 @pytest.fixture
 def fund(db) -> Fund:
     return create_fund(
-        actor=None, name="Valley Labor Council Legal Fund", slug="valley", goal_cents=15_000_000
+        actor=None,
+        opened_on=OPENED,
+        name="Valley Labor Council Legal Fund",
+        slug="valley",
+        goal_cents=15_000_000,
     )
 
 

@@ -33,6 +33,9 @@ CASE_REFS = ("C-2026-0007", "C-2026-0011", "C-2026-0019", "C-2026-0023", "C-2026
 #           + undeposited                                                       =   123,456
 #   available = 376,601 cash - 80,000 open commitment (the 10,000 one is released) = 296,601
 #   gifts   = 4 online + 4 offline - 1 reversed = 7;  cases = 5 distinct refs paid
+#   fees    = 32,105 + 1,500 (dispute fee) = 33,605;  interest = 3,250;  disputes = 100,000 lost
+#   and so: 1,898,456 raised - 33,605 fees + 3,250 interest - 741,500 spent - 750,000 in bonds
+#           - 80,000 set aside                                              =   296,601 available
 EXPECTED_PROGRESS = {
     "fund": "valley",
     "currency": "USD",
@@ -43,6 +46,13 @@ EXPECTED_PROGRESS = {
     "available": 296_601,
     "gifts": 7,
     "cases_supported": 5,
+    "gifts_gross": 2_048_456,
+    "refunds": 50_000,
+    "disputes": 100_000,
+    "fees": 33_605,
+    "interest": 3_250,
+    "adjustments": 0,
+    "committed": 80_000,
 }
 # Months before this one -> (raised, spent) in that month; every other month is (0, 0).
 EXPECTED_FLOWS = {

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
 def test_the_user_list_shows_each_accounts_roles(client, admin_user, treasurer, auditor, outsider):

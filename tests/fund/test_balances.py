@@ -10,7 +10,7 @@ from fund.ledger.queries import balances_as_of, trial_balance
 from fund.models import Account, Posting
 from tests.fund.conftest import Kind, Role, post
 
-pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
 def recomputed(fund, on):

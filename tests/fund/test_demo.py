@@ -19,7 +19,7 @@ from fund.demo.staff import (
 from fund.security.roles import VIEW_ALL_CASES, StaffRole, roles_of
 from tests.conftest import run
 
-pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
 def snapshot() -> list[tuple]:

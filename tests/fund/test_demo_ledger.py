@@ -1,7 +1,6 @@
 """The demo year: real figures, a verifiable ledger, and seeding twice changes nothing."""
 
 import pytest
-from django.conf import settings
 
 from fund.demo.ledger import seed_fund
 from fund.ledger.progress import fund_progress
@@ -10,14 +9,10 @@ from fund.models import Transaction
 from fund.security.roles import StaffRole
 from tests.conftest import make_staff
 
-# On PostgreSQL each posting commits, as in `make demo` (one long transaction would keep every
-# version of the busy account rows). SQLite's test teardown deletes rows, which the ledger refuses,
-# so there the test runs inside one transaction.
-ON_POSTGRES = "postgresql" in settings.DATABASES["default"]["ENGINE"]
 
-
-@pytest.mark.sqlite
-@pytest.mark.django_db(transaction=ON_POSTGRES)
+# Each posting commits, as in `make demo`: one long transaction would keep every version of the
+# busy account rows.
+@pytest.mark.django_db(transaction=True)
 def test_the_demo_year_verifies_and_seeding_twice_changes_nothing(django_user_model):
     treasurer = make_staff(django_user_model, "demo-treasurer", StaffRole.TREASURER, mfa=False)
 

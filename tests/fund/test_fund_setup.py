@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 from fund.ledger.services import CHART
 from fund.models import Account, Fund, LedgerHead
 
-pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
 def test_create_fund_command_creates_the_fund_its_head_and_its_chart(capsys):

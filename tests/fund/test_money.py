@@ -108,7 +108,6 @@ def test_a_yen_fund_keeps_its_goal_in_whole_yen():
     assert Fund.objects.get(slug="tokyo").goal_cents == 150_000
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 @pytest.mark.parametrize("typed", ["1,2,3", "1e3", "NaN", ARABIC_INDIC, FULL_WIDTH, MATH_BOLD])
 def test_the_journal_form_refuses_the_same_amounts_with_the_same_message(

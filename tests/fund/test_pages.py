@@ -1,7 +1,6 @@
 import pytest
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_home_page_renders_for_the_public_under_a_strict_csp(client):
     response = client.get("/")

@@ -6,21 +6,21 @@ import pytest
 
 from fund.errors import (
     AlreadyReversed,
+    BooksClosed,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidTransaction,
-    PeriodClosed,
     UnbalancedTransaction,
 )
 from fund.ledger.entries import Leg
 from fund.ledger.posting import post_transaction
 from fund.ledger.queries import account_balance
-from fund.ledger.services import close_period, create_fund, reverse_transaction
+from fund.ledger.services import close_books, create_fund, reverse_transaction
 from fund.ledger.verify import verify_fund
 from fund.models import Posting, Transaction
-from tests.fund.conftest import DAY, Kind, Role, account, give_check, pay_attorney, post
+from tests.fund.conftest import DAY, OPENED, Kind, Role, account, give_check, pay_attorney, post
 
-pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
 def test_a_gift_moves_both_accounts_and_records_balances_after(fund):
@@ -88,7 +88,7 @@ def test_legs_must_be_nonzero_integer_cents(fund, amount, message):
 
 
 def test_a_leg_on_another_funds_account_is_refused(fund):
-    other = create_fund(actor=None, name="Other", slug="other", goal_cents=0)
+    other = create_fund(actor=None, opened_on=OPENED, name="Other", slug="other", goal_cents=0)
     with pytest.raises(InvalidTransaction, match="another fund"):
         post_transaction(
             fund=fund,
@@ -122,7 +122,10 @@ def test_reusing_a_key_with_another_payload_is_refused(fund):
 
 def test_paying_more_than_the_bank_holds_is_refused(fund):
     give_check(fund, 10_000, key="gift")
-    with pytest.raises(InsufficientFunds, match="Insufficient funds in Bank"):
+    with pytest.raises(
+        InsufficientFunds,
+        match=r"^Insufficient funds: Bank would be \$0\.01 short at the end of 2026-03-10\.$",
+    ):
         pay_attorney(fund, 10_001, key="pay")
 
     assert account_balance(account(fund, Role.BANK)) == 10_000
@@ -136,7 +139,7 @@ def test_stripe_clearing_may_go_negative_like_stripes_own_balance(fund):
 
 def test_a_restricted_fund_never_goes_negative(db):
     restricted = create_fund(
-        actor=None, name="Bond Fund", slug="bonds", goal_cents=0, restricted=True
+        actor=None, opened_on=OPENED, name="Bond Fund", slug="bonds", goal_cents=0, restricted=True
     )
     with pytest.raises(InsufficientFunds, match="donor-restricted"):
         post(
@@ -164,11 +167,12 @@ def test_a_reversal_nets_to_zero_and_a_second_one_is_refused(fund, treasurer):
     assert Transaction.objects.filter(reverses=payment).count() == 1
 
 
-def test_a_transaction_dated_in_a_closed_period_is_refused(fund, treasurer):
-    close_period(fund=fund, month=date(2026, 2, 1), actor=treasurer)
+def test_a_transaction_dated_on_or_before_the_lock_date_is_refused(fund, treasurer):
+    close_books(fund=fund, through=date(2026, 2, 28), actor=treasurer)
 
-    with pytest.raises(PeriodClosed):
-        give_check(fund, 100, key="late", on=date(2026, 2, 27))
+    for day in (date(2026, 2, 28), date(2025, 12, 1)):
+        with pytest.raises(BooksClosed, match="The books are closed through 2026-02-28"):
+            give_check(fund, 100, key=f"late-{day}", on=day)
     give_check(fund, 100, key="on-time", on=date(2026, 3, 1))
     assert Transaction.objects.count() == 1
 

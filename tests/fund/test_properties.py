@@ -14,6 +14,7 @@ from fund.ledger.posting import post_transaction
 from fund.ledger.services import create_fund, reverse_transaction
 from fund.ledger.verify import verify_fund
 from fund.models import Account, Posting, Transaction
+from tests.fund.conftest import OPENED
 
 ROLES = list(Account.Role)
 _funds = itertools.count()
@@ -34,14 +35,15 @@ operation = st.one_of(
 )
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(operations=st.lists(operation, min_size=1, max_size=25))
 def test_any_sequence_of_postings_and_reversals_keeps_the_books_consistent(operations):
-    fund = create_fund(actor=None, name="Property", slug=f"property-{next(_funds)}", goal_cents=0)
+    fund = create_fund(
+        actor=None, opened_on=OPENED, name="Property", slug=f"property-{next(_funds)}", goal_cents=0
+    )
     accounts = {a.role: a for a in Account.objects.filter(fund=fund)}
     posted: list[Transaction] = []
     for n, op in enumerate(operations):

@@ -13,7 +13,7 @@ from fund.ledger.services import create_fund
 from fund.ledger.verify import verify_fund
 from fund.public.charts import monthly_chart
 from fund.templatetags.money import cents, cents_compact, cents_whole
-from tests.fund.conftest import give_check, pay_attorney
+from tests.fund.conftest import OPENED, give_check, pay_attorney
 from tests.fund.scenario import (
     ATTORNEY_NAME,
     CASE_REFS,
@@ -24,7 +24,7 @@ from tests.fund.scenario import (
     months_ago,
 )
 
-pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
 def text_of(response) -> str:
@@ -132,7 +132,13 @@ def test_home_shows_the_default_fund(client, seeded):
 
 
 def test_home_shows_the_fund_named_by_default_fund_slug(client, seeded, settings):
-    create_fund(actor=None, name="Harbor Strike Defense", slug="harbor", goal_cents=2_000_000)
+    create_fund(
+        actor=None,
+        opened_on=OPENED,
+        name="Harbor Strike Defense",
+        slug="harbor",
+        goal_cents=2_000_000,
+    )
     settings.DEFAULT_FUND_SLUG = "harbor"
 
     content = client.get("/").content.decode()
@@ -160,7 +166,7 @@ def test_a_new_fund_shows_an_empty_thermometer_and_nothing_spent(client, fund):
 
 
 def test_unknown_and_private_funds_are_404(client, fund):
-    create_fund(actor=None, name="Internal reserve", slug="reserve", goal_cents=0)
+    create_fund(actor=None, opened_on=OPENED, name="Internal reserve", slug="reserve", goal_cents=0)
     fund.__class__.objects.filter(slug="reserve").update(is_public=False)
 
     assert client.get("/f/nope/").status_code == 404
@@ -169,8 +175,12 @@ def test_unknown_and_private_funds_are_404(client, fund):
 
 
 def test_page_queries_do_not_grow_with_the_number_of_gifts(client, django_assert_max_num_queries):
-    few = create_fund(actor=None, name="Few gifts", slug="few", goal_cents=1_000_000)
-    many = create_fund(actor=None, name="Many gifts", slug="many", goal_cents=1_000_000)
+    few = create_fund(
+        actor=None, opened_on=OPENED, name="Few gifts", slug="few", goal_cents=1_000_000
+    )
+    many = create_fund(
+        actor=None, opened_on=OPENED, name="Many gifts", slug="many", goal_cents=1_000_000
+    )
     for n in range(3):
         give_check(few, 1_000 + n, key=f"few-{n}", on=months_ago(n % 12))
     for n in range(150):

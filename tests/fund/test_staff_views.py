@@ -7,11 +7,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from fund.ledger.services import close_period, create_fund
-from fund.models import Period, PeriodChange, Transaction
-from tests.fund.conftest import Kind, Role, account, give_check, pay_attorney
+from fund.ledger.services import close_books, create_fund
+from fund.models import BooksLock, LedgerHead, Seal, Transaction
+from tests.fund.conftest import OPENED, Kind, Role, account, give_check, pay_attorney
 
-pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
 # A day of last month: a month that has ended, so a treasurer may close it.
@@ -39,7 +39,7 @@ def read_urls(books) -> list[str]:
         reverse("ledger_transactions", args=[fund.slug]),
         detail_url(gift),
         reverse("ledger_trial_balance", args=[fund.slug]),
-        reverse("ledger_periods", args=[fund.slug]),
+        reverse("ledger_books", args=[fund.slug]),
     ]
 
 
@@ -48,8 +48,9 @@ def write_urls(books) -> list[str]:
     return [
         reverse("ledger_journal", args=[fund.slug]),
         reverse("ledger_reverse", args=[fund.slug, gift.reference]),
-        reverse("ledger_period_close", args=[fund.slug]),
-        reverse("ledger_period_reopen", args=[fund.slug]),
+        reverse("ledger_books_close", args=[fund.slug]),
+        reverse("ledger_books_reopen", args=[fund.slug]),
+        reverse("ledger_books_seal", args=[fund.slug]),
     ]
 
 
@@ -114,13 +115,18 @@ def test_auditors_read_but_cannot_post_reverse_or_close(client, auditor, books):
     assert client.get(reverse("ledger_journal", args=[fund.slug])).status_code == 403
     bank, contributions = account(fund, Role.BANK), account(fund, Role.CONTRIBUTIONS)
     for url in write_urls(books):
-        data = entry([(bank, "1.00", ""), (contributions, "", "1.00")]) | {"month": "2020-01"}
+        data = entry([(bank, "1.00", ""), (contributions, "", "1.00")]) | {
+            "through": "2025-01-31",
+            "confirmed": "yes",
+            "reason": "x",
+        }
         assert client.post(url, data).status_code == 403, url
     page = client.get(detail_url(books["gift"])).content.decode()
     assert "Reverse this transaction" not in page
     assert "New journal entry" not in page
     assert Transaction.objects.count() == 2
-    assert not Period.objects.exists()
+    assert not BooksLock.objects.exists()
+    assert not Seal.objects.exists()
 
 
 def test_the_staff_menu_links_the_ledger_for_ledger_roles_only(client, treasurer, coordinator):
@@ -139,7 +145,7 @@ def test_the_ledger_goes_straight_to_the_only_fund_and_lists_several(client, tre
     response = client.get(reverse("ledger_home"))
     assert response["Location"] == reverse("ledger_accounts", args=[fund.slug])
 
-    create_fund(actor=None, name="Second Fund", slug="second", goal_cents=100)
+    create_fund(actor=None, opened_on=OPENED, name="Second Fund", slug="second", goal_cents=100)
     page = client.get(reverse("ledger_home")).content.decode()
     assert "Valley Labor Council Legal Fund" in page
     assert "Second Fund" in page
@@ -166,8 +172,8 @@ def test_an_account_page_lists_its_postings_with_balance_after(client, treasurer
     assert gift.memo in page
     assert "Program payment" in page
     assert LAST_MONTH.isoformat() in page
-    assert "$1,000.00" in page  # the gift's debit and the balance after it
-    assert "$250.00" in page  # the payment's credit
+    assert "+$1,000.00" in page  # the gift came in, and the balance after it
+    assert "\N{MINUS SIGN}$250.00" in page  # the payment went out
     assert "$750.00" in page  # the balance after the payment
     assert page.index(payment.reference) < page.index(gift.reference)  # newest first
 
@@ -299,7 +305,35 @@ def test_the_journal_form_carries_a_fresh_idempotency_key_and_four_lines(client,
     key_pattern = r'name="idempotency_key" value="(journal:[0-9a-f-]{36})"'
     assert re.search(key_pattern, first)[1] != re.search(key_pattern, second)[1]
     assert 'name="legs-TOTAL_FORMS" value="4"' in first
-    assert 'name="legs-TOTAL_FORMS" value="8"' in client.get(url, {"rows": 8}).content.decode()
+
+
+def test_adding_lines_keeps_what_was_typed_shows_the_totals_and_posts_nothing(
+    client, treasurer, books
+):
+    fund = books["fund"]
+    client.force_login(treasurer)
+    legs = [
+        (account(fund, Role.FILING_FEES), "12.34", ""),
+        (account(fund, Role.BANK), "", "10.00"),
+    ]
+
+    response = client.post(
+        reverse("ledger_journal", args=["valley"]),
+        entry(legs, memo="Half typed") | {"add_lines": "1"},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="legs-TOTAL_FORMS" value="8"' in page
+    assert 'value="Half typed"' in page
+    assert 'value="12.34"' in page
+    assert f'<option value="{account(fund, Role.BANK).pk}" selected>' in page
+    assert 'value="journal:test-1"' in page  # the same key: submitting it posts once
+    assert '<output id="total-debits">$12.34</output>' in page
+    assert '<output id="total-credits">$10.00</output>' in page
+    assert '<output id="total-difference">$2.34</output>' in page
+    assert "Nothing was posted" not in page
+    assert Transaction.objects.count() == 2
 
 
 def test_a_balanced_journal_entry_posts_and_shows_its_transaction(client, treasurer, books):
@@ -385,7 +419,7 @@ def test_amounts_are_parsed_exactly_with_thousands_and_cents(client, treasurer, 
         ),
         (
             [("ATTORNEY_FEES", "750.01", ""), ("BANK", "", "750.01")],
-            "Insufficient funds in Bank.",
+            f"Insufficient funds: Bank would be $0.01 short at the end of {LAST_MONTH:%Y-%m-%d}.",
         ),
     ],
 )
@@ -424,7 +458,9 @@ def test_a_journal_entry_needs_a_reason_and_a_memo(client, treasurer, books):
 
 
 def test_a_journal_entry_into_another_funds_account_is_refused(client, treasurer, books):
-    other = create_fund(actor=None, name="Other Fund", slug="other", goal_cents=100)
+    other = create_fund(
+        actor=None, opened_on=OPENED, name="Other Fund", slug="other", goal_cents=100
+    )
     legs = [
         (account(other, Role.FILING_FEES), "1.00", ""),
         (account(books["fund"], Role.ATTORNEY_FEES), "", "1.00"),
@@ -509,119 +545,145 @@ def test_a_reversal_needs_a_memo(client, treasurer, books):
     assert not Transaction.objects.filter(kind=Kind.REVERSAL).exists()
 
 
-# Periods
+# Closing the books
 
 
-def test_the_periods_page_lists_months_with_activity_and_their_state(
+def test_the_books_page_says_where_they_are_closed_and_lists_the_log(
     client, auditor, treasurer, books
 ):
-    close_period(fund=books["fund"], month=LAST_MONTH, actor=treasurer)
-    give_check(books["fund"], 100, key="now", on=TODAY)
+    close_books(fund=books["fund"], through=LAST_MONTH, actor=treasurer, reason="Reconciled")
     client.force_login(auditor)
 
-    page = client.get(reverse("ledger_periods", args=["valley"])).content.decode()
+    page = client.get(reverse("ledger_books", args=["valley"])).content.decode()
 
-    assert f"{LAST_MONTH:%B %Y}" in page
-    assert f"{TODAY:%B %Y}" in page
-    assert "Closed" in page
-    assert "Current" in page
+    assert f"closed through {LAST_MONTH:%Y-%m-%d}" in page
+    assert "Reconciled" in page
+    assert "tess" in page
+    assert "Download" in page  # the seal written by the close
+    assert "Review and close" not in page
     assert "<form" not in page.split("<main")[1].split("</main>")[0]
 
 
-def test_a_treasurer_closes_a_past_month_and_it_then_refuses_postings(client, treasurer, books):
+def test_a_treasurer_reviews_the_trial_balance_then_closes_and_postings_are_refused(
+    client, treasurer, books
+):
     fund = books["fund"]
     client.force_login(treasurer)
+    url = reverse("ledger_books_close", args=["valley"])
+
+    review = client.get(url, {"through": LAST_MONTH.isoformat(), "reason": "Bank reconciled"})
+
+    assert review.status_code == 200
+    page = review.content.decode()
+    assert f"Close the books through {LAST_MONTH:%Y-%m-%d}?" in page
+    assert "$1,000.00" in page  # the trial balance being locked
+    assert not BooksLock.objects.exists()
 
     response = client.post(
-        reverse("ledger_period_close", args=["valley"]),
-        {"month": f"{LAST_MONTH:%Y-%m}", "reason": "Bank statement reconciled"},
+        url, {"through": LAST_MONTH.isoformat(), "reason": "Bank reconciled", "confirmed": "yes"}
     )
 
     assert response.status_code == 302
-    period = Period.objects.get(fund=fund, month=LAST_MONTH.replace(day=1))
-    assert period.is_closed
-    change = PeriodChange.objects.get(period=period)
-    assert (change.action, change.actor, change.reason) == (
-        PeriodChange.Action.CLOSE,
+    lock = BooksLock.objects.get(fund=fund)
+    assert (lock.closed_through, lock.actor, lock.reason) == (
+        LAST_MONTH,
         treasurer,
-        "Bank statement reconciled",
+        "Bank reconciled",
     )
-    page = client.get(response["Location"]).content.decode()
-    assert f"{LAST_MONTH:%B %Y} is closed." in page
-    assert "Bank statement reconciled" in page
-    assert "tess" in page
+    seal = Seal.objects.get(fund=fund)
+    assert seal.closed_through == LAST_MONTH
+    assert seal.chain_head == books["payment"].hash
+    assert (
+        f"closed through {LAST_MONTH:%Y-%m-%d}" in client.get(response["Location"]).content.decode()
+    )
 
     legs = [(account(fund, Role.FILING_FEES), "1.00", ""), (account(fund, Role.BANK), "", "1.00")]
     refused = client.post(reverse("ledger_journal", args=["valley"]), entry(legs))
 
     assert refused.status_code == 400
-    assert f"{LAST_MONTH:%B %Y} is closed: date the transaction" in refused.content.decode()
+    assert f"The books are closed through {LAST_MONTH:%Y-%m-%d}" in refused.content.decode()
     assert Transaction.objects.count() == 2
 
 
-def test_the_current_month_cannot_be_closed(client, treasurer, books):
+def test_today_cannot_be_closed(client, treasurer, books):
     client.force_login(treasurer)
 
     response = client.post(
-        reverse("ledger_period_close", args=["valley"]), {"month": f"{TODAY:%Y-%m}"}
+        reverse("ledger_books_close", args=["valley"]),
+        {"through": TODAY.isoformat(), "confirmed": "yes"},
     )
 
     assert response.status_code == 400
-    assert f"{TODAY:%B %Y} has not ended yet." in response.content.decode()
-    assert not Period.objects.filter(is_closed=True).exists()
+    assert "Only days that have ended can be closed" in response.content.decode()
+    assert not BooksLock.objects.exists()
 
 
-def test_a_treasurer_sees_no_reopen_button_and_is_refused_reopening(client, treasurer, books):
+def test_a_treasurer_sees_no_reopen_form_and_is_refused_reopening(client, treasurer, books):
     fund = books["fund"]
-    close_period(fund=fund, month=LAST_MONTH, actor=treasurer)
+    close_books(fund=fund, through=LAST_MONTH, actor=treasurer)
     client.force_login(treasurer)
 
-    page = client.get(reverse("ledger_periods", args=["valley"])).content.decode()
-    assert "Reopen" not in page
+    page = client.get(reverse("ledger_books", args=["valley"])).content.decode()
+    assert "Reopen closed days" not in page
 
     response = client.post(
-        reverse("ledger_period_reopen", args=["valley"]),
-        {"month": f"{LAST_MONTH:%Y-%m}", "reason": "I need to post a late fee"},
+        reverse("ledger_books_reopen", args=["valley"]),
+        {"through": (LAST_MONTH - timedelta(days=5)).isoformat(), "reason": "A late fee"},
     )
 
     assert response.status_code == 403
     assert "Only an admin can reopen a closed period." in response.content.decode()
-    assert Period.objects.get(fund=fund).is_closed
-    assert PeriodChange.objects.count() == 1
+    assert LedgerHead.objects.get(fund=fund).closed_through == LAST_MONTH
+    assert BooksLock.objects.count() == 1
 
 
-def test_an_admin_reopens_a_month_with_a_reason_and_it_is_logged(
+def test_an_admin_reopens_days_with_a_reason_and_it_is_logged_and_sealed(
     client, treasurer, admin_user, books
 ):
     fund = books["fund"]
-    close_period(fund=fund, month=LAST_MONTH, actor=treasurer)
+    close_books(fund=fund, through=LAST_MONTH, actor=treasurer)
     client.force_login(admin_user)
-    url = reverse("ledger_period_reopen", args=["valley"])
+    url = reverse("ledger_books_reopen", args=["valley"])
+    earlier = LAST_MONTH - timedelta(days=5)
 
-    page = client.get(reverse("ledger_periods", args=["valley"])).content.decode()
-    assert "Reopen" in page
+    page = client.get(reverse("ledger_books", args=["valley"])).content.decode()
+    assert "Reopen closed days" in page
 
-    without_reason = client.post(url, {"month": f"{LAST_MONTH:%Y-%m}", "reason": ""})
+    without_reason = client.post(url, {"through": earlier.isoformat(), "reason": ""})
     assert without_reason.status_code == 400
-    assert "Reopening a period needs a reason." in without_reason.content.decode()
-    assert Period.objects.get(fund=fund).is_closed
+    assert "Reopening closed days needs a reason." in without_reason.content.decode()
+    assert LedgerHead.objects.get(fund=fund).closed_through == LAST_MONTH
 
-    response = client.post(url, {"month": f"{LAST_MONTH:%Y-%m}", "reason": "Late bank fee"})
+    response = client.post(url, {"through": earlier.isoformat(), "reason": "Late bank fee"})
 
     assert response.status_code == 302
-    assert not Period.objects.get(fund=fund).is_closed
-    change = PeriodChange.objects.get(action=PeriodChange.Action.REOPEN)
-    assert (change.actor, change.reason) == (admin_user, "Late bank fee")
+    assert LedgerHead.objects.get(fund=fund).closed_through == earlier
+    lock = BooksLock.objects.order_by("-at").first()
+    assert (lock.actor, lock.reason, lock.previous) == (admin_user, "Late bank fee", LAST_MONTH)
+    assert Seal.objects.filter(fund=fund).count() == 2
     page = client.get(response["Location"]).content.decode()
-    assert f"{LAST_MONTH:%B %Y} is open again." in page
+    assert f"closed only through {earlier:%Y-%m-%d}" in page
     assert "Late bank fee" in page
     assert "reopened" in page
 
 
-def test_a_bad_month_is_a_form_error(client, treasurer, books):
+def test_a_bad_day_is_a_form_error(client, treasurer, books):
     client.force_login(treasurer)
 
-    response = client.post(reverse("ledger_period_close", args=["valley"]), {"month": "March"})
+    response = client.get(reverse("ledger_books_close", args=["valley"]), {"through": "March"})
 
     assert response.status_code == 400
-    assert "Enter a month as YYYY-MM." in response.content.decode()
+    assert "Enter a date as YYYY-MM-DD." in response.content.decode()
+
+
+def test_the_books_are_sealed_on_demand_and_the_seal_downloads(client, treasurer, books):
+    client.force_login(treasurer)
+
+    response = client.post(reverse("ledger_books_seal", args=["valley"]))
+
+    assert response.status_code == 302
+    seal = Seal.objects.get()
+    assert (seal.reference, seal.transaction_count) == (books["payment"].reference, 2)
+    download = client.get(reverse("ledger_seal_download", args=["valley", seal.pk]))
+    assert download["Content-Disposition"] == f'attachment; filename="valley-seal-{seal.pk}.json"'
+    assert download.content.decode().strip() == seal.line()

@@ -35,7 +35,6 @@ def run_worker(monkeypatch) -> None:
             signal.signal(sig, handler)
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_an_enqueued_staff_email_waits_in_the_database_until_the_worker_sends_it(
     coordinator, monkeypatch
@@ -61,7 +60,6 @@ def test_an_enqueued_staff_email_waits_in_the_database_until_the_worker_sends_it
     assert 'A new API token (dfk_AbCdEf…) named "laptop" was issued' in message.body
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_the_test_settings_run_tasks_immediately(coordinator):
     result = send_staff_email.enqueue(coordinator.pk, TEMPLATE, {"prefix": "dfk_x", "name": ""})
@@ -70,7 +68,6 @@ def test_the_test_settings_run_tasks_immediately(coordinator):
     assert "named" not in mail.outbox[0].body
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_no_email_goes_to_an_inactive_user_one_without_an_address_or_one_who_is_gone(
     coordinator, treasurer

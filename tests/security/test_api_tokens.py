@@ -12,7 +12,6 @@ from tests.conftest import bearer, make_staff
 ME = "/api/v1/me"
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_a_valid_token_authenticates_and_names_the_user_and_roles(client, legal_director):
     _, plaintext = issue_api_token(actor=None, user=legal_director, name="calendar sync")
@@ -23,7 +22,6 @@ def test_a_valid_token_authenticates_and_names_the_user_and_roles(client, legal_
     assert response.json() == {"username": "lena", "roles": ["coordinator"]}
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_a_revoked_token_gets_401(client, treasurer):
     token, plaintext = issue_api_token(actor=None, user=treasurer)
@@ -34,7 +32,6 @@ def test_a_revoked_token_gets_401(client, treasurer):
     assert client.get(ME, **bearer(plaintext)).status_code == 401
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "authorization",
@@ -55,7 +52,6 @@ def test_unknown_and_malformed_tokens_get_401(client, treasurer, authorization):
     assert response.status_code == 401
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_a_token_of_a_deactivated_account_gets_401(client, treasurer):
     _, plaintext = issue_api_token(actor=None, user=treasurer)

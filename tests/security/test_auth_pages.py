@@ -78,7 +78,6 @@ ANONYMOUS_PAGES = [
 ]
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", ANONYMOUS_PAGES)
 def test_public_account_pages_use_the_site_layout_under_the_csp(client, name):

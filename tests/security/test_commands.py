@@ -22,7 +22,6 @@ def staff_password(monkeypatch):
     monkeypatch.setenv("STAFF_PASSWORD", GOOD_PASSWORD)
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_create_staff_makes_an_account_with_its_roles(staff_password):
     output = run("create_staff", "tess", "--role", "treasurer", "--email", "tess@example.org")
@@ -37,7 +36,6 @@ def test_create_staff_makes_an_account_with_its_roles(staff_password):
     assert GOOD_PASSWORD not in output
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_create_staff_can_give_several_roles_and_admin_reaches_django_admin(staff_password):
     run("create_staff", "ada", "--role", "admin", "--role", "auditor")
@@ -48,7 +46,6 @@ def test_create_staff_can_give_several_roles_and_admin_reaches_django_admin(staf
     assert user.is_superuser
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_create_staff_legal_director_is_a_coordinator_who_sees_all_cases(staff_password):
     run("create_staff", "lena", "--legal-director")
@@ -58,7 +55,6 @@ def test_create_staff_legal_director_is_a_coordinator_who_sees_all_cases(staff_p
     assert user.has_perm(VIEW_ALL_CASES)
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_create_staff_generates_and_prints_a_password_once_when_asked(monkeypatch):
     monkeypatch.delenv("STAFF_PASSWORD", raising=False)
@@ -69,7 +65,6 @@ def test_create_staff_generates_and_prints_a_password_once_when_asked(monkeypatc
     assert User.objects.get(username="cora").check_password(password)
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("args", "message"),
@@ -84,7 +79,6 @@ def test_create_staff_refuses_bad_roles(staff_password, args, message):
     assert not User.objects.filter(username="someone").exists()
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_create_staff_refuses_an_existing_user(staff_password, treasurer):
     with pytest.raises(CommandError, match="User 'tess' already exists"):
@@ -92,7 +86,6 @@ def test_create_staff_refuses_an_existing_user(staff_password, treasurer):
     assert roles_of(User.objects.get(username="tess")) == {StaffRole.TREASURER}
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_create_staff_refuses_a_password_the_validators_reject(monkeypatch):
     monkeypatch.setenv("STAFF_PASSWORD", "Vq7#kLm2!xZ")
@@ -121,7 +114,6 @@ def test_create_staff_exits_non_zero_with_one_line_on_bad_input():
     ]
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_issue_api_token_prints_a_token_that_authenticates_the_api(client, treasurer):
     plaintext = run("issue_api_token", "tess", "--name", "bank export").strip()
@@ -133,7 +125,6 @@ def test_issue_api_token_prints_a_token_that_authenticates_the_api(client, treas
     assert ApiToken.objects.get(user=treasurer).name == "bank export"
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_issue_api_token_refuses_an_unknown_user():
     with pytest.raises(CommandError, match="No active user 'ghost'"):
@@ -141,7 +132,6 @@ def test_issue_api_token_refuses_an_unknown_user():
     assert not ApiToken.objects.exists()
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_revoke_api_token_by_prefix_shuts_the_token_out(client, treasurer):
     plaintext = run("issue_api_token", "tess").strip()
@@ -152,7 +142,6 @@ def test_revoke_api_token_by_prefix_shuts_the_token_out(client, treasurer):
     assert response.status_code == 401
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("prefix", "message"), [("dfk_", "10-character prefix"), ("dfk_nothere", "No live token")]

@@ -285,7 +285,6 @@ def test_a_bad_blind_index_key_raises_improperly_configured(key, message):
 # The model field
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_the_field_stores_ciphertext_and_loads_plaintext():
     secret = Secret.objects.create(label="a", note="Maria Elena Ríos", phone="+1 555 0100")
@@ -297,7 +296,6 @@ def test_the_field_stores_ciphertext_and_loads_plaintext():
     assert loaded.phone == "+1 555 0100"
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_the_field_keeps_null_as_null_and_encrypts_the_empty_string():
     secret = Secret.objects.create(label="a", note="", phone=None)
@@ -308,7 +306,6 @@ def test_the_field_keeps_null_as_null_and_encrypts_the_empty_string():
     assert loaded.phone is None
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_queryset_update_and_bulk_writes_encrypt_too():
     _, second = Secret.objects.bulk_create(
@@ -322,7 +319,6 @@ def test_queryset_update_and_bulk_writes_encrypt_too():
     assert sorted(Secret.objects.values_list("note", flat=True)) == ["dos", "uno"]
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_loading_a_tampered_value_raises():
     secret = Secret.objects.create(label="a", note="Maria")
@@ -332,7 +328,6 @@ def test_loading_a_tampered_value_raises():
         Secret.objects.get(pk=secret.pk)
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_loading_a_plaintext_value_raises_instead_of_returning_it():
     secret = Secret.objects.create(label="a", note="x")
@@ -342,7 +337,6 @@ def test_loading_a_plaintext_value_raises_instead_of_returning_it():
     assert "Maria" not in str(raised.value)
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_a_value_copied_into_another_field_does_not_decrypt():
     secret = Secret.objects.create(label="a", note="Maria", phone="+1 555 0100")
@@ -351,7 +345,6 @@ def test_a_value_copied_into_another_field_does_not_decrypt():
         Secret.objects.get(pk=secret.pk)
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_an_explicit_context_survives_a_model_rename():
     token = crypto.encrypt("kept", context="cryptoapp.OldSecret.note")
@@ -360,7 +353,6 @@ def test_an_explicit_context_survives_a_model_rename():
     assert RenamedSecret.objects.get(pk=renamed.pk).note == "kept"
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_the_field_supports_isnull_and_refuses_every_other_lookup():
     Secret.objects.create(label="a", note="Maria", phone=None)
@@ -386,7 +378,6 @@ def test_the_field_deconstructs_for_migrations():
     assert default_kwargs["context"] == "cryptoapp.Secret.note"
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_a_copy_of_the_field_on_another_model_keeps_decrypting_the_same_values():
     """As pghistory builds event models: a field rebuilt from deconstruct() on another model."""
@@ -419,7 +410,6 @@ def rotate(*args: str) -> str:
     return out.getvalue()
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_rotation_re_encrypts_old_values_under_the_new_key():
     with override_settings(FIELD_ENCRYPTION_KEYS=[OLD]):
@@ -449,7 +439,6 @@ def test_rotation_re_encrypts_old_values_under_the_new_key():
         assert Secret.objects.get(label="no phone").phone is None
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_rotation_check_counts_values_under_old_keys_and_exits_1():
     with override_settings(FIELD_ENCRYPTION_KEYS=[OLD]):
@@ -469,7 +458,6 @@ def test_rotation_check_counts_values_under_old_keys_and_exits_1():
         assert "Every value is under the primary key 'new'." in rotate("--check")
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_rotation_stops_on_a_value_no_key_opens_and_keeps_it():
     with override_settings(FIELD_ENCRYPTION_KEYS=[OLD]):

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
+from fund.ledger import seals
 from fund.security import crypto
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 COOKIE_PROBE = """
@@ -28,8 +29,12 @@ print(json.dumps({name: getattr(s, name) for name in [
 
 
 @pytest.fixture
-def production_env(tmp_path) -> dict[str, str]:
-    """A production environment, and nothing from the test process's own settings."""
+def production_env(tmp_path, django_db_setup) -> dict[str, str]:
+    """A production environment, and nothing from the test process's own settings.
+
+    Its database is the test database, migrated by the owner role, which the app runs beside as
+    the runtime role, as in production.
+    """
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", str(tmp_path)),
@@ -38,7 +43,9 @@ def production_env(tmp_path) -> dict[str, str]:
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "fund.example.org",
-        "DATABASE_URL": f"sqlite:///{tmp_path}/check.sqlite3",
+        "DATABASE_URL": database_url("runtime"),
+        "DATABASE_OWNER_URL": database_url("owner"),
+        "LEDGER_SEAL_KEY": seals.generate_key()[0],
         "FIELD_ENCRYPTION_KEYS": crypto.generate_key_line("k1"),
         "BLIND_INDEX_KEY": crypto.generate_blind_index_key(),
     }
@@ -121,7 +128,6 @@ def test_production_cookies_are_host_prefixed_secure_and_host_only(production_co
     assert production_cookies["SECURE_HSTS_SECONDS"] >= 31536000
 
 
-@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_signing_in_over_https_sets_only_secure_host_prefixed_cookies(
     client, coordinator, production_cookies

@@ -46,43 +46,36 @@ def production():
     return json.loads(output)
 
 
-@pytest.mark.sqlite
 def test_production_hashes_passwords_with_argon2(production):
     assert production["hashers"][0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
     assert production["hashed"].startswith("argon2$argon2id$")
 
 
-@pytest.mark.sqlite
 def test_production_requires_twelve_characters_and_rejects_common_passwords(production):
     assert production["min_length"] == 12
     assert {"CommonPasswordValidator", "NumericPasswordValidator"} <= set(production["validators"])
 
 
-@pytest.mark.sqlite
 def test_production_sessions_end_after_thirty_idle_minutes(production):
     assert production["session_age"] == 30 * 60
     assert production["save_every_request"] is True
 
 
-@pytest.mark.sqlite
 def test_production_closes_signup_limits_guessing_and_prevents_enumeration(production):
     assert production["signup_open"] is False
     assert production["prevent_enumeration"] is True
     assert "5/5m/key" in production["login_failed_limit"]
 
 
-@pytest.mark.sqlite
 def test_an_eleven_character_password_is_rejected():
     with pytest.raises(ValidationError, match="at least 12 characters"):
         validate_password("Vq7#kLm2!xZ")
 
 
-@pytest.mark.sqlite
 def test_a_common_password_is_rejected_whatever_its_length():
     with pytest.raises(ValidationError, match="too common"):
         validate_password("password1234")
 
 
-@pytest.mark.sqlite
 def test_a_long_uncommon_password_is_accepted():
     validate_password("river lantern copper 1931")

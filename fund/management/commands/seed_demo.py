@@ -1,5 +1,6 @@
 """manage.py seed_demo: demo staff (and, later, a demo fund) for `make demo`. Idempotent."""
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -8,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from fund.demo.ledger import seed_fund
 from fund.demo.staff import DEMO_PASSWORD, DEMO_TOTP_SECRET, SeededAccount, seed_staff
 
-DEMO_URL = "http://127.0.0.1:8000"
+# `make demo HOST=0.0.0.0` serves the demo to the local network and says where.
+DEMO_URL = os.environ.get("DEMO_URL", "http://127.0.0.1:8000")
 
 
 class Command(BaseCommand):
@@ -17,9 +19,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("seed_demo publishes its passwords: it runs only with DEBUG=1.")
+        self.stdout.write("Seeding the demo: staff accounts, then a year of invented books…")
         staff = seed_staff()
         treasurer = next(s.user for s in staff if s.account.username == "treasurer")
-        fund = seed_fund(treasurer=treasurer)
+        fund = seed_fund(treasurer=treasurer, progress=self.stdout.write)
         self.stdout.write(f"Demo fund: {fund.name} ({fund.transactions.count()} transactions)")
         self.print_logins(staff)
 
