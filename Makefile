@@ -9,16 +9,23 @@ PYTHON ?= $(shell for c in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.1
 UV := .tools/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
-DEMO_ENV := DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/var/demo.sqlite3
+# `make demo HOST=0.0.0.0` serves the demo to phones on the same network.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_URL := http://$(if $(filter 0.0.0.0,$(HOST)),$(shell hostname -I 2>/dev/null | cut -d' ' -f1),$(HOST)):$(PORT)
+DEMO_ENV := DEBUG=1 DEMO_URL=$(DEMO_URL) $(if $(filter 0.0.0.0,$(HOST)),ALLOWED_HOSTS='*')
+# The demo's own PostgreSQL under var/pg/, unless DATABASE_URL names a database of your own.
+DEMO_DB := $(if $(DATABASE_URL),true,$(PY) -m fund.demo.postgres)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup demo test test-pg test-sqlite lint format bench clean
+.PHONY: help setup demo test lint format bench mutate clean
 
 help:
-	@echo "make demo   run the app with seeded demo data on http://127.0.0.1:8000"
-	@echo "make test   run the whole suite on a throwaway PostgreSQL, then the sqlite-marked tests"
+	@echo "make demo   run the app with seeded demo data on http://127.0.0.1:8000 (HOST=0.0.0.0 for phones)"
+	@echo "make test   run the whole suite on a throwaway PostgreSQL"
 	@echo "make lint   ruff check, ruff format --check, django-upgrade --check, mypy --strict on fund/"
 	@echo "make bench  run the benchmarks in bench/ (prints figures)"
+	@echo "make mutate mutation testing of the ledger's verification and posting (slow)"
 
 $(UV):
 	@test -n "$(PYTHON)" || { echo "Python 3.13 not found: install it (pyenv install 3.13 or apt-get install python3)"; exit 1; }
@@ -32,21 +39,16 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 setup: $(VENV)/.synced
 
 demo: setup
-	@mkdir -p var
-	$(DEMO_ENV) $(PY) manage.py migrate --noinput
-	$(DEMO_ENV) $(PY) manage.py seed_demo
-	@$(DEMO_ENV) $(PY) manage.py db_worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(DEMO_ENV) $(PY) manage.py runserver --noreload 127.0.0.1:8000
+	@$(DEMO_DB) start
+	@trap '$(DEMO_DB) stop' EXIT; \
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput && \
+	$(DEMO_ENV) $(PY) manage.py seed_demo && { \
+	$(DEMO_ENV) $(PY) manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; $(DEMO_DB) stop' EXIT INT TERM; \
+	$(DEMO_ENV) $(PY) manage.py runserver --noreload $(HOST):$(PORT); }
 
-test: setup test-pg test-sqlite
-
-test-pg: setup
+test: setup
 	$(PY) tests/pg.py -- $(PY) -m pytest $(PYTEST_ARGS)
-
-test-sqlite: setup
-	@mkdir -p var
-	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(PY) -m pytest -m sqlite -p no:playwright $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -62,5 +64,9 @@ format: setup
 bench: setup
 	$(PY) tests/pg.py --durable -- $(PY) bench/run_all.py
 
+mutate: setup
+	$(PY) tests/pg.py -- $(PY) tests/mutate.py
+
 clean:
-	rm -rf var .venv .tools
+	-@test -d var/pg && $(PY) -m fund.demo.postgres stop
+	rm -rf var .venv .tools mutants

