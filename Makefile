@@ -65,7 +65,9 @@ bench: setup
 	$(PY) tests/pg.py --durable -- $(PY) bench/run_all.py
 
 mutate: setup
-	$(PY) tests/pg.py -- $(PY) tests/mutate.py
+	rm -rf mutants
+	$(PY) tests/pg.py -- $(VENV)/bin/mutmut run --max-children 1
+	$(VENV)/bin/mutmut results
 
 clean:
 	-@test -d var/pg && $(PY) -m fund.demo.postgres stop

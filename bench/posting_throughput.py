@@ -9,6 +9,7 @@ case, since a fund's chain head serialises its writers. Prints postings per seco
 
 import argparse
 import multiprocessing
+import statistics
 import time
 import uuid
 from datetime import date
@@ -77,12 +78,27 @@ def run(writers: int, seconds: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="Alternate 1 and 8 writers this often."
+    )
     args = parser.parse_args()
     setup()
     print(f"machine: {machine()}")
-    for writers in (1, 8):
-        rate = run(writers, args.seconds)
-        print(f"posting throughput, {writers} writer(s), one fund: {rate:,.0f} postings/s")
+    rates: dict[int, list[float]] = {1: [], 8: []}
+    # Alternate the two so that the machine's drift over time falls on both alike.
+    for round_number in range(1, args.rounds + 1):
+        for writers in (1, 8):
+            rate = run(writers, args.seconds)
+            rates[writers].append(rate)
+            print(
+                f"  round {round_number}: {writers} writer(s): {rate:,.0f} postings/s", flush=True
+            )
+    for writers, measured in rates.items():
+        median = statistics.median(measured)
+        print(
+            f"posting throughput, {writers} writer(s), one fund: median {median:,.0f} postings/s"
+            f" (min {min(measured):,.0f}, max {max(measured):,.0f}, {len(measured)} runs)"
+        )
 
 
 if __name__ == "__main__":

@@ -22,25 +22,39 @@ BATCH = 1000
 def fill(fund, transactions: int) -> float:  # type: ignore[no-untyped-def]
     from django.db import connection, transaction
 
+    from fund.ledger.privileges import as_owner
     from fund.models import Account
 
     bank = Account.objects.get(fund=fund, role=Account.Role.BANK).pk
     contributions = Account.objects.get(fund=fund, role=Account.Role.CONTRIBUTIONS).pk
     start = time.perf_counter()
+    # In date order (a backdated entry moves every later day), BATCH per database transaction.
     for first in range(0, transactions, BATCH):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FROM (SELECT fund_post(%s, %s || n, 'h', "
-                "date '2025-01-01' + (n %% 540), 'gift_offline', 'benchmark gift', '', '', '', "
-                "NULL, NULL, now(), 'd', ARRAY[%s, %s]::bigint[], ARRAY[2500, -2500]::bigint[],"
-                " 1, 0, false)"
+                "SELECT count(*) FROM (SELECT fund_post(p_fund => %s, "
+                "p_idempotency_key => %s || n, p_effective_date => date '2025-01-01' + "
+                "(n * 540 / %s)::integer, p_kind => 'gift_offline', p_memo => 'benchmark gift', "
+                "p_reason => '', p_source_ref => '', p_case_ref => '', p_recorded_by => NULL, "
+                "p_reverses => NULL, p_accounts => ARRAY[%s, %s]::bigint[], "
+                "p_amounts => %s::bigint[], p_check_now => false)"
                 " FROM generate_series(%s, %s) AS n) AS posted",
-                [fund.pk, f"{fund.slug}:", bank, contributions, first, first + BATCH - 1],
+                [
+                    fund.pk,
+                    f"{fund.slug}:",
+                    transactions,
+                    min(bank, contributions),
+                    max(bank, contributions),
+                    [2500, -2500] if bank < contributions else [-2500, 2500],
+                    first,
+                    min(first + BATCH, transactions) - 1,
+                ],
             )
-    with connection.cursor() as cursor:
+    with as_owner(connection), connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE fund_posting")
         cursor.execute("VACUUM ANALYZE fund_transaction")
         cursor.execute("VACUUM ANALYZE fund_account")
+        cursor.execute("VACUUM ANALYZE fund_accountday")
     return time.perf_counter() - start
 
 

@@ -29,7 +29,7 @@ def run(*args: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(request, django_test_environment, django_db_blocker):
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_keepdb):
     """Create and migrate the test database as the owner role; tests then run as the runtime role.
 
     As in production, the app's role does not own the tables: it can write the ledger only
@@ -39,11 +39,13 @@ def django_db_setup(request, django_test_environment, django_db_blocker):
     from django.db import connection
     from django.test.utils import setup_databases, teardown_databases
 
+    verbosity = request.config.option.verbose
     with django_db_blocker.unblock(), as_owner(connection):
-        databases = setup_databases(verbosity=request.config.option.verbose, interactive=False)
+        databases = setup_databases(verbosity=verbosity, interactive=False, keepdb=django_db_keepdb)
     yield
-    with django_db_blocker.unblock(), as_owner(connection):
-        teardown_databases(databases, verbosity=request.config.option.verbose)
+    if not django_db_keepdb:
+        with django_db_blocker.unblock(), as_owner(connection):
+            teardown_databases(databases, verbosity=verbosity)
 
 
 def database_url(which: str) -> str:

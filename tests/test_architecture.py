@@ -66,8 +66,8 @@ RULES = (
 
 # The only modules that may import these libraries.
 GATEWAYS = {"stripe": "donations.stripe", "weasyprint": "fund.reports.pdf"}
-# The only modules that may create ledger rows (fund_post() does it on PostgreSQL).
-LEDGER_WRITERS = {"fund.ledger.posting_sqlite"}
+# No Python module creates ledger rows: the database's fund_post() does (fund.ledger.posting).
+LEDGER_WRITERS: set[str] = set()
 LEDGER_MODELS = {"Transaction", "Posting"}
 
 

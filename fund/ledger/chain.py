@@ -31,6 +31,11 @@ DIGEST_FIELDS: tuple[tuple[str, str], ...] = (
 # What a replay of an idempotency key must repeat exactly: all of the above but the key itself,
 # who recorded the transaction and when.
 PAYLOAD_KEYS = frozenset(key for key, _ in DIGEST_FIELDS) - {"key", "recorded_by", "recorded_at"}
+# The documents' keys in canonical (sorted) order.
+_CONTENT_ORDER = sorted([*(key for key, _ in DIGEST_FIELDS), "legs", "v"])
+_PAYLOAD_ORDER = sorted([*PAYLOAD_KEYS, "legs"])
+# JSON's string escapes as json.dumps(ensure_ascii=False) writes them (C-accelerated).
+_json_string = json.encoder.encode_basestring
 
 
 class Chained(Protocol):
@@ -65,22 +70,26 @@ def content_digest(txn: Chained, legs: Iterable[tuple[int, int]]) -> str:
 
     `legs` are (account id, signed amount) pairs, in any order.
     """
-    document: dict[str, object] = {"v": DIGEST_VERSION}
-    for key, attribute in DIGEST_FIELDS:
-        document[key] = _canonical(getattr(txn, attribute))
-    document["legs"] = sorted([account_id, amount] for account_id, amount in legs)
-    return canonical_digest(document)
+    return digests(txn, legs)[0]
 
 
 def payload_digest(txn: Chained, legs: Iterable[tuple[int, int]]) -> str:
     """Return the hash a replay of the transaction's idempotency key is compared against."""
-    document: dict[str, object] = {
-        key: _canonical(getattr(txn, attribute))
-        for key, attribute in DIGEST_FIELDS
-        if key in PAYLOAD_KEYS
-    }
-    document["legs"] = sorted([account_id, amount] for account_id, amount in legs)
-    return canonical_digest(document)
+    return digests(txn, legs)[1]
+
+
+def digests(txn: Chained, legs: Iterable[tuple[int, int]]) -> tuple[str, str]:
+    """Return a transaction's content digest and its replay hash, reading its fields once.
+
+    Writes the canonical JSON directly (the keys are known and sorted), which is what
+    canonical_json() would write for the same document, several times faster.
+    """
+    values = {key: _json_value(getattr(txn, attribute)) for key, attribute in DIGEST_FIELDS}
+    values["legs"] = "[" + ",".join(f"[{a},{m}]" for a, m in sorted(legs)) + "]"
+    values["v"] = str(DIGEST_VERSION)
+    content = ",".join(f'"{key}":{values[key]}' for key in _CONTENT_ORDER)
+    payload = ",".join(f'"{key}":{values[key]}' for key in _PAYLOAD_ORDER)
+    return sha256_hex("{" + content + "}"), sha256_hex("{" + payload + "}")
 
 
 def chain_hash(*, prev_hash: str, year: int, number: int, digest: str) -> str:
@@ -103,9 +112,16 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _canonical(value: object) -> object:
+def _json_value(value: object) -> str:
+    """Return one field's value as canonical JSON text."""
+    if isinstance(value, str):
+        return _json_string(str(value))
+    if value is None:
+        return "null"
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
+        return '"' + value.astimezone(UTC).isoformat(timespec="microseconds") + '"'
     if isinstance(value, date):
-        return value.isoformat()
-    return str(value) if isinstance(value, str) else value
+        return '"' + value.isoformat() + '"'
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not a value the digest covers")

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from django.db import connection, transaction
 
 from fund.ledger import seals
-from fund.ledger.chain import GENESIS_HASH, chain_hash, content_digest, payload_digest
+from fund.ledger.chain import GENESIS_HASH, chain_hash, digests
 from fund.ledger.models import (
     CHART,
     Account,
@@ -37,6 +37,7 @@ BATCH = 5000
 PROBLEM_LIMIT = 100
 FUTURE_DAYS = 31
 Kind = Transaction.Kind
+KINDS = frozenset(Kind.values)
 GIFT_KINDS = frozenset({Kind.GIFT_ONLINE, Kind.GIFT_OFFLINE})
 CASE_KINDS = frozenset({Kind.DISBURSEMENT, Kind.BOND_POSTED})
 # (transaction id, account id, amount, balance after, effective date), in posting order.
@@ -168,15 +169,11 @@ class _Recomputed:
         pairs = [(account, amount) for _, account, amount, _, _ in legs]
         if txn.prev_hash != self.prev_hash:
             problem("its prev_hash does not match the hash of the transaction before it", txn)
-        link = chain_hash(
-            prev_hash=txn.prev_hash,
-            year=txn.year,
-            number=txn.number,
-            digest=content_digest(txn, pairs),
-        )
+        digest, payload = digests(txn, pairs)
+        link = chain_hash(prev_hash=txn.prev_hash, year=txn.year, number=txn.number, digest=digest)
         if txn.hash != link:
             problem("its hash does not match its contents (a field or an amount was altered)", txn)
-        if txn.payload_hash != payload_digest(txn, pairs):
+        if txn.payload_hash != payload:
             problem("its payload hash does not match its contents", txn)
         self._check_fields(txn)
         self._check_legs(txn, legs)
@@ -197,7 +194,7 @@ class _Recomputed:
         if txn.number != expected:
             problem(f"it is number {txn.number} of {txn.year}; the next number is {expected}", txn)
         self.next_number[txn.year] = max(expected, txn.number) + 1
-        if txn.kind not in Kind.values:
+        if txn.kind not in KINDS:
             problem(f"its kind {txn.kind!r} is not a kind of transaction", txn)
         if not txn.memo.strip():
             problem("it has no memo", txn)

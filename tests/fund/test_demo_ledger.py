@@ -18,6 +18,7 @@ def test_the_demo_year_verifies_and_seeding_twice_changes_nothing(django_user_mo
 
     fund = seed_fund(treasurer=treasurer)
     first = fund_progress(fund)
+    assert first.figures_add_up()
     count = Transaction.objects.count()
     seed_fund(treasurer=treasurer)
 

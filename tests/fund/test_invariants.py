@@ -86,24 +86,30 @@ def runtime_sql(statement: str, params=()) -> None:
 # The app's own role: no door but fund_post()
 
 
-@pytest.mark.parametrize("table", LEDGER_TABLES)
-@pytest.mark.parametrize(
-    "statement",
-    [
+# What the app does write on ledger tables is tried in the next test: it adds and releases
+# commitments, adds seals (signed with a key it holds), and renames a fund.
+ALLOWED_DIRECTLY = {
+    ("fund_commitment", "INSERT"),
+    ("fund_commitment", "UPDATE"),
+    ("fund_seal", "INSERT"),
+    ("fund_fund", "UPDATE"),
+}
+DIRECT_WRITES = [
+    (table, statement)
+    for table in LEDGER_TABLES
+    for statement in (
         "UPDATE {table} SET {column} = {column}",
         "DELETE FROM {table}",
         "TRUNCATE {table} CASCADE",
         "INSERT INTO {table} DEFAULT VALUES",
-    ],
-)
+    )
+    if (table, statement.split()[0]) not in ALLOWED_DIRECTLY
+]
+
+
+@pytest.mark.parametrize(("table", "statement"), DIRECT_WRITES)
 def test_the_app_role_cannot_write_ledger_tables_directly(fund, table, statement):
     give_check(fund, 1_000, key="gift")
-    if table == "fund_commitment" and statement.startswith(("UPDATE", "INSERT")):
-        pytest.skip("commitments are added and released by the app (checked by a trigger)")
-    if table == "fund_seal" and statement.startswith("INSERT"):
-        pytest.skip("seals are added by the app; they are signed with a key it holds")
-    if table == "fund_fund" and statement.startswith("UPDATE"):
-        pytest.skip("the id column is not one of those the app may change (next test)")
     column = "fund_id" if table == "fund_ledgerhead" else "id"
     with pytest.raises(DatabaseError, match="permission denied"):
         runtime_sql(statement.format(table=table, column=column))

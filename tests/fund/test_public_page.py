@@ -63,6 +63,47 @@ def test_the_fund_page_shows_the_thermometer_and_figures_formatted(client, seede
     assert figure(response, "Workers helped") == "5"
 
 
+def sums_table(content: str) -> tuple[list[tuple[str, int]], int]:
+    """Return the "from raised to available" rows as (label, signed cents) and the total shown."""
+    table = content.split('id="sums"')[1].split("</table>")[0]
+    rows = re.findall(
+        r'<th scope="row">(.*?)</th><td class="num"[^>]*>(-?\$[\d,]+\.\d\d)</td>', table
+    )
+    signed = []
+    for label, amount in rows:
+        cents = int(amount.replace("$", "").replace(",", "").replace(".", ""))
+        sign = -1 if unescape(label).startswith("\u2212") else 1
+        signed.append((unescape(label), sign * cents))
+    *items, (total_label, total) = signed
+    assert total_label == "Available now"
+    return items, total
+
+
+def test_the_public_figures_add_up_to_what_is_available(client, seeded):
+    content = client.get("/f/valley/").content.decode()
+
+    items, total = sums_table(content)
+
+    # From gifts received, the rows the page shows (less refunds, disputes, fees, spending, bonds
+    # and money set aside; plus interest) come to exactly the available figure, to the cent.
+    labels = [label for label, _ in items]
+    assert labels == [
+        "Gifts received",
+        "\u2212 Refunded to donors",
+        "\u2212 Lost to card disputes",
+        "Raised",
+        "\u2212 Card processing fees",
+        "+ Interest on bonds returned",
+        "\u2212 Spent helping workers",
+        "\u2212 Out in bonds",
+        "\u2212 Set aside for approved payments",
+    ]
+    steps = [cents for label, cents in items if label != "Raised"]
+    assert sum(steps) == total == EXPECTED_PROGRESS["available"]
+    assert dict(items)["Raised"] == sum(steps[:3]) == EXPECTED_PROGRESS["raised"]
+    assert fund_progress(seeded).figures_add_up()
+
+
 def test_the_thermometer_draws_spent_bonds_and_the_rest_to_scale_with_svg_attributes(
     client, seeded
 ):

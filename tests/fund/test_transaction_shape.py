@@ -2,17 +2,21 @@
 name the same fields, so a field added to one layer and forgotten in another fails here."""
 
 import dataclasses
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.db import connection
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fund.ledger.api import TransactionOut
 from fund.ledger.chain import (
     DIGEST_FIELDS,
     PAYLOAD_KEYS,
+    canonical_digest,
     chain_hash,
     content_digest,
+    digests,
     payload_digest,
 )
 from fund.ledger.entries import Entry, Leg
@@ -99,3 +103,104 @@ def test_every_field_of_an_entry_reaches_the_stored_transaction_and_its_digest(f
     assert stored.hash == link
     assert stored.payload_hash == payload_digest(stored, pairs)
     assert verify_fund(fund).ok
+
+
+@dataclasses.dataclass
+class Row:
+    """A transaction's fields as the digest reads them, as a stored Transaction has them."""
+
+    fund_id: int
+    effective_date: date
+    kind: str
+    memo: str
+    reason: str
+    source_ref: str
+    case_ref: str
+    idempotency_key: str
+    recorded_by_id: int | None
+    reverses_id: int | None
+    recorded_at: datetime
+
+
+def reference_digest(row: Row, legs) -> str:
+    """The digest as docs/ledger.md specifies it, through json.dumps: what digests() must match."""
+    document = {key: getattr(row, attribute) for key, attribute in DIGEST_FIELDS} | {
+        "legs": sorted([a, m] for a, m in legs),
+        "v": 1,
+    }
+    document["date"] = row.effective_date.isoformat()
+    document["recorded_at"] = row.recorded_at.astimezone(UTC).isoformat(timespec="microseconds")
+    return canonical_digest(document)
+
+
+texts = st.text(
+    st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=40
+)
+
+
+@given(
+    memo=texts,
+    reason=texts,
+    key=texts,
+    recorded_by=st.none() | st.integers(1, 10**9),
+    legs=st.lists(st.tuples(st.integers(1, 10**6), st.integers(-(10**15), 10**15)), max_size=6),
+)
+def test_the_fast_digest_is_the_specified_canonical_json(memo, reason, key, recorded_by, legs):
+    row = Row(
+        7,
+        date(2026, 3, 1),
+        "journal",
+        memo,
+        reason,
+        "src",
+        "C-1",
+        key,
+        recorded_by,
+        None,
+        datetime(2026, 3, 1, 12, 30, 5, 123456, tzinfo=UTC),
+    )
+    assert digests(row, legs)[0] == reference_digest(row, legs)
+
+
+@pytest.mark.django_db
+def test_the_database_digest_is_the_python_digest_for_awkward_text():
+    awkward = [
+        'quote " backslash \\ slash /',
+        "tab\there\nnewline\rreturn\x08\x0c\x01\x1f\x7f",
+        "caf\u00e9 \u2014 \u00fc\u00f1\u00ee\u00e7\u00f8d\u00e9 \U0001f4b8 \u2028\u2029",
+        "\ufeffbom and \u200b zero width",
+        "",
+    ]
+    when = datetime(2026, 3, 1, 12, 30, 5, 123456, tzinfo=UTC)
+    for text in awkward:
+        row = Row(7, date(2026, 3, 1), "journal", text, text, text, text, text, 3, 9, when)
+        legs = [(2, -500), (5, 500)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT fund_digest(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s), "
+                "fund_payload_hash(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    7,
+                    row.effective_date,
+                    "journal",
+                    text,
+                    text,
+                    text,
+                    text,
+                    text,
+                    3,
+                    9,
+                    when,
+                    "[[2,-500],[5,500]]",
+                    7,
+                    row.effective_date,
+                    "journal",
+                    text,
+                    text,
+                    text,
+                    text,
+                    9,
+                    "[[2,-500],[5,500]]",
+                ],
+            )
+            assert cursor.fetchone() == digests(row, legs), repr(text)

@@ -152,3 +152,39 @@ def test_signing_in_over_https_sets_only_secure_host_prefixed_cookies(
         assert not morsel["domain"]
     assert cookies["__Host-sessionid"]["httponly"] is True
     assert cookies["__Host-sessionid"]["samesite"] == "Lax"
+
+
+def test_the_deploy_check_warns_when_there_is_no_owner_role(production_env):
+    del production_env["DATABASE_OWNER_URL"]
+    result = check_deploy(production_env)
+    assert result.returncode != 0
+    assert "(fund.W011) DATABASE_OWNER_URL is not set" in result.stderr
+
+
+def test_the_deploy_check_warns_when_the_app_role_owns_the_ledger(production_env):
+    # The roles swapped by mistake: the app would connect as the owner of the tables.
+    production_env["DATABASE_URL"], production_env["DATABASE_OWNER_URL"] = (
+        production_env["DATABASE_OWNER_URL"],
+        production_env["DATABASE_URL"],
+    )
+    result = check_deploy(production_env)
+    assert result.returncode != 0
+    assert "(fund.W014) The runtime role (DATABASE_URL) owns the ledger's tables" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "(fund.E009) LEDGER_SEAL_KEY is not set"),
+        ("c2hvcnQ=", "(fund.E009) LEDGER_SEAL_KEY holds 5 bytes"),
+        (
+            "QMJAHzoMBT6EoNQwnYL/PK/euTfzcBd2MX0vEdoOKNQ=",
+            "(fund.E010) LEDGER_SEAL_KEY is the published",
+        ),
+    ],
+)
+def test_the_deploy_check_needs_a_seal_key_of_our_own(production_env, value, message):
+    production_env["LEDGER_SEAL_KEY"] = value
+    result = check_deploy(production_env)
+    assert result.returncode != 0
+    assert message in result.stderr
