@@ -73,7 +73,6 @@ REFUSALS: dict[str, type[FundError]] = {
     "DF004": UnbalancedTransaction,
     "DF005": InsufficientFunds,
     "DF007": InvalidTransaction,
-    "DF008": InsufficientFunds,
     "DF010": InvalidTransaction,
     "DF011": InvalidTransaction,
     "DF012": NotAllowed,
@@ -154,33 +153,27 @@ def fund_post_args(entry: Entry) -> FundPostArgs:
     )
 
 
-def ledger_refusal(error: DatabaseError, *, currency: str = "USD") -> FundError | None:
+def ledger_refusal(error: DatabaseError, *, currency: str) -> FundError | None:
     """Return the FundError for a refusal by the database, with its message; None if it is not one.
 
-    The database's messages are written to be shown (fund/migrations/0008_ledger_integrity.py).
+    fund_post() checks every rule itself and raises a DFnnn code with a message written to be shown
+    (fund/migrations/0008_ledger_integrity.py). The tables' constraints stay as a backstop: should
+    one ever fire first, it is refused by name rather than as a server error.
     """
-    cause = error.__cause__
-    diag = getattr(cause, "diag", None)
-    constraint = getattr(diag, "constraint_name", None) or ""
-    message = getattr(diag, "message_primary", None) or str(error)
-    state = _sqlstate(error)
-    detail = getattr(diag, "message_detail", None) or ""
-    if state == "DF008" and detail.count("|") == 2:
-        name, day, short = detail.split("|")
+    diag = getattr(error.__cause__, "diag", None)
+    state = _sqlstate(error) or ""
+    if state == "DF008":
+        # DETAIL is "account name|day|cents short", so the amount is shown in the fund's currency.
+        name, day, short = diag.message_detail.split("|")
         amount = money.format_amount(int(short), currency)
         return InsufficientFunds(
             f"Insufficient funds: {name} would be {amount} short at the end of {day}."
         )
-    if state == "23514" and constraint == "fund_account_no_overdraft":
-        return InsufficientFunds("Insufficient funds: the payment would overdraw the account.")
-    if state == "23505" and "idempotency_key" in constraint:
-        return IdempotencyConflict("This idempotency key was already used for another entry.")
-    if state == "23505" and "reverses" in constraint:
-        return AlreadyReversed("The transaction is already reversed.")
-    if state == "23514" and constraint.startswith("fund_transaction_"):
-        return InvalidTransaction(f"The entry breaks the rule {constraint}.")
-    refusal = REFUSALS.get(state or "")
-    return refusal(message) if refusal is not None else None
+    if state.startswith("23"):
+        rule = diag.constraint_name or diag.message_primary
+        return InvalidTransaction(f"The entry breaks the rule {rule}.")
+    refusal = REFUSALS.get(state)
+    return refusal(diag.message_primary) if refusal is not None else None
 
 
 def _post(entry: Entry) -> Transaction:

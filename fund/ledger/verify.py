@@ -50,7 +50,6 @@ class Problem:
 
     what: str
     reference: str = ""
-    transaction_id: int | None = None
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.what}" if self.reference else self.what
@@ -86,8 +85,7 @@ class Verification:
         if len(self.problems) >= PROBLEM_LIMIT:
             self.more_problems += 1
             return
-        reference = txn.reference if txn is not None else ""
-        self.problems.append(Problem(what, reference, txn.pk if txn is not None else None))
+        self.problems.append(Problem(what, txn.reference if txn is not None else ""))
 
 
 def verify_funds(

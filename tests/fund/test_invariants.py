@@ -202,6 +202,7 @@ def test_fund_post_records_the_database_time_not_the_callers(fund):
 )
 def test_fund_post_refuses_a_bad_entry_from_any_caller(fund, change, message):
     bank, contributions = ids(fund, Role.BANK, Role.CONTRIBUTIONS)
+    change = dict(change)  # the parameter is shared by every run of this test
     amounts = change.pop("amounts", [500, -500])
     legs = list(zip([bank, contributions], amounts, strict=False))
     with pytest.raises(DatabaseError, match=message):
@@ -296,20 +297,22 @@ def test_the_owner_cannot_insert_an_unbalanced_or_closed_or_undated_transaction(
     insert = (
         "INSERT INTO fund_transaction (fund_id, year, number, effective_date, recorded_at, kind, "
         "memo, reason, source_ref, case_ref, idempotency_key, payload_hash, prev_hash, hash) "
-        "VALUES ({fund}, 2026, 9, '{on}', now(), '{kind}', 'm', '', '', '', 'raw', 'x', 'p', 'h')"
+        "VALUES ({fund}, 2026, 9, '{on}', now(), '{kind}', '{memo}', '', '', '', 'raw', 'x', 'p', "
+        "'h')"
     )
     cases = [
         ({"on": "2026-02-14", "kind": "journal"}, "closed through 2026-02-28"),
         ({"on": "1999-02-14", "kind": "journal"}, "books open"),
         ({"on": "2026-03-14", "kind": "bribe"}, "fund_transaction_known_kind"),
+        ({"on": "2026-03-14", "kind": "journal", "memo": " "}, "fund_transaction_has_memo"),
     ]
     for values, message in cases:
         with pytest.raises(psycopg.Error, match=message):
-            as_role("owner", insert.format(fund=fund.pk, **values))
+            as_role("owner", insert.format(fund=fund.pk, **({"memo": "m"} | values)))
     with pytest.raises(psycopg.Error, match="unbalanced"):
         as_role(
             "owner",
-            insert.format(fund=fund.pk, on="2026-03-14", kind="journal"),
+            insert.format(fund=fund.pk, on="2026-03-14", kind="journal", memo="m"),
             "INSERT INTO fund_posting (transaction_id, account_id, amount_cents, "
             f"balance_after_cents, effective_date) SELECT max(id), {bank}, 5, 0, '2026-03-14' "
             "FROM fund_transaction",

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 
 from fund.errors import (
     AlreadyReversed,
@@ -13,7 +14,7 @@ from fund.errors import (
     UnbalancedTransaction,
 )
 from fund.ledger.entries import Leg
-from fund.ledger.posting import post_transaction
+from fund.ledger.posting import ledger_refusal, post_transaction
 from fund.ledger.queries import account_balance
 from fund.ledger.services import close_books, create_fund, reverse_transaction
 from fund.ledger.verify import verify_fund
@@ -130,6 +131,50 @@ def test_paying_more_than_the_bank_holds_is_refused(fund):
 
     assert account_balance(account(fund, Role.BANK)) == 10_000
     assert Transaction.objects.count() == 1
+
+
+def test_an_overdraft_is_named_in_the_funds_own_currency(db):
+    euros = create_fund(
+        actor=None, opened_on=OPENED, name="Fonds", slug="fonds", goal_cents=0, currency="EUR"
+    )
+    with pytest.raises(InsufficientFunds) as refused:
+        pay_attorney(euros, 250, key="pay")
+    assert (
+        str(refused.value) == f"Insufficient funds: Bank would be €2.50 short at the end of {DAY}."
+    )
+
+
+def test_the_databases_own_message_is_what_the_person_reads(fund):
+    give_check(fund, 5_000, key="check-1001")
+    with pytest.raises(IdempotencyConflict) as refused:
+        give_check(fund, 5_001, key="check-1001")
+    # The message alone: no DETAIL, CONTEXT or SQL from the server.
+    assert str(refused.value) == "This idempotency key was already used for another entry."
+
+
+def _refusal_of(sql):
+    with (
+        pytest.raises(DatabaseError) as raised,
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql)
+    return ledger_refusal(raised.value, currency="USD")
+
+
+def test_a_table_constraint_firing_first_is_refused_by_its_name():
+    refusal = _refusal_of(
+        "DO $$ BEGIN RAISE check_violation USING CONSTRAINT = 'fund_account_no_overdraft'; END $$"
+    )
+    assert isinstance(refusal, InvalidTransaction)
+    assert str(refusal) == "The entry breaks the rule fund_account_no_overdraft."
+
+
+def test_other_database_errors_are_not_taken_for_refusals():
+    assert _refusal_of("SELECT 1 / 0") is None
+    closed = _refusal_of("DO $$ BEGIN RAISE 'Closed.' USING ERRCODE = 'DF002'; END $$")
+    assert isinstance(closed, BooksClosed)
+    assert str(closed) == "Closed."
 
 
 def test_stripe_clearing_may_go_negative_like_stripes_own_balance(fund):

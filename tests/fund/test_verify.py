@@ -5,11 +5,12 @@ replica), breaks exactly one thing, and expects verify to name it. Seals catch w
 cannot: a consistent rewrite of the chain after the sealed head.
 """
 
+import dataclasses
 import os
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,10 +20,10 @@ from django.db import connection
 from fund.ledger import seals
 from fund.ledger.chain import chain_hash, content_digest, payload_digest
 from fund.ledger.models import AccountDay, Seal, Transaction
-from fund.ledger.services import close_books, reverse_transaction, seal_books
-from fund.ledger.verify import verify_fund, verify_funds
+from fund.ledger.services import close_books, create_fund, reverse_transaction, seal_books
+from fund.ledger.verify import PROBLEM_LIMIT, verify_fund, verify_funds
 from tests.conftest import database_url
-from tests.fund.conftest import Role, account, give_check, pay_attorney
+from tests.fund.conftest import OPENED, Role, account, give_check, pay_attorney
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
@@ -286,6 +287,22 @@ def test_a_checkpoint_without_postings_is_named(fund, books, tamper):
     assert problems(fund) == ["account 1010 has a checkpoint for 2026-02-20 with no postings"]
 
 
+def test_past_the_limit_problems_are_counted_not_listed(fund, books, tamper):
+    bank = account(fund, Role.BANK).pk
+    tamper(
+        "INSERT INTO fund_accountday (account_id, day, debit_cents, credit_cents, balance_cents) "
+        f"SELECT {bank}, day, 0, 0, 0 FROM generate_series(date '2026-03-01', "
+        f"date '2026-03-01' + {PROBLEM_LIMIT + 4}, '1 day') AS day"
+    )
+    result = verify_fund(fund)
+    assert len(result.problems) == PROBLEM_LIMIT
+    assert result.more_problems == 5
+    assert str(result.problems[-1]) == (
+        f"account 1010 has a checkpoint for {date(2026, 3, 1) + timedelta(PROBLEM_LIMIT - 1)} "
+        "with no postings"
+    )
+
+
 def test_cash_below_zero_at_the_end_of_a_day_is_named(fund, books, tamper):
     bank, fees = account(fund, Role.BANK).pk, account(fund, Role.ATTORNEY_FEES).pk
     # A payment larger than the bank held that day, slipped in with the triggers off.
@@ -301,15 +318,38 @@ def test_cash_below_zero_at_the_end_of_a_day_is_named(fund, books, tamper):
 # Seals: what recomputing cannot catch
 
 
-def rewrite_chain_from(fund, txn: Transaction, tamper, *, memo: str) -> None:
-    """Change one transaction's memo and re-hash it and everything after: a consistent forgery."""
+# Every figure derived from the postings, recomputed as a careful forger would.
+RECOMPUTE_DERIVED = [
+    "UPDATE fund_account a SET balance_cents = coalesce((SELECT sum(amount_cents) "
+    "FROM fund_posting p WHERE p.account_id = a.id), 0)",
+    "UPDATE fund_posting p SET balance_after_cents = r.running FROM (SELECT id, "
+    "sum(amount_cents) OVER (PARTITION BY account_id ORDER BY id) AS running FROM fund_posting) r "
+    "WHERE r.id = p.id",
+    "DELETE FROM fund_accountday",
+    "INSERT INTO fund_accountday (account_id, day, debit_cents, credit_cents, balance_cents) "
+    "SELECT account_id, day, d, c, sum(d - c) OVER (PARTITION BY account_id ORDER BY day) FROM "
+    "(SELECT account_id, effective_date AS day, sum(greatest(amount_cents, 0)) AS d, "
+    "sum(greatest(-amount_cents, 0)) AS c FROM fund_posting GROUP BY 1, 2) days",
+]
+
+
+def rewrite_chain_from(fund, txn: Transaction, tamper, *, memo=None, amount=None) -> None:
+    """Change one transaction (its memo, or its amount on both legs) and re-hash it and every
+    transaction after it, with every balance and checkpoint recomputed: a consistent forgery."""
+    statements = []
+    if amount is not None:
+        statements.append(
+            f"UPDATE fund_posting SET amount_cents = sign(amount_cents) * {amount} "
+            f"WHERE transaction_id = {txn.pk}"
+        )
     rows = list(Transaction.objects.filter(fund=fund, pk__gte=txn.pk).order_by("id"))
     prev = rows[0].prev_hash
-    statements = []
     for row in rows:
-        if row.pk == txn.pk:
+        if row.pk == txn.pk and memo is not None:
             row.memo = memo
         pairs = [(p.account_id, p.amount_cents) for p in row.postings.all()]
+        if row.pk == txn.pk and amount is not None:
+            pairs = [(account_id, amount if cents > 0 else -amount) for account_id, cents in pairs]
         row.prev_hash = prev
         row.payload_hash = payload_digest(row, pairs)
         row.hash = chain_hash(
@@ -321,18 +361,20 @@ def rewrite_chain_from(fund, txn: Transaction, tamper, *, memo: str) -> None:
         )
         prev = row.hash
     statements.append(f"UPDATE fund_ledgerhead SET chain_head = '{prev}' WHERE fund_id = {fund.pk}")
-    tamper(*statements)
+    tamper(*statements, *RECOMPUTE_DERIVED)
 
 
-def test_an_old_entry_rewritten_with_everything_after_it_rehashed_is_caught_by_the_seal(
+def test_an_old_payment_changed_with_everything_after_it_rehashed_is_caught_by_the_seal(
     fund, books, tamper
 ):
     sealed = Seal.objects.get(fund=fund)  # written when January was closed
-    rewrite_chain_from(fund, books["p1"], tamper, memo="Retainer, some other attorney")
-
-    assert verify_fund(fund, sealed=[]).ok is False  # the kept seal still catches it
     given = seals.SignedSeal(sealed.statement, sealed.signature, sealed.key_id)
-    tamper("DELETE FROM fund_seal")  # the forger removes the database's own seals too
+    # The $300.00 attorney payment becomes $400.00; every later hash and balance follows.
+    rewrite_chain_from(fund, books["p1"], tamper, amount=40_000)
+    assert account(fund, Role.ATTORNEY_FEES).balance_cents == 50_000
+
+    assert not verify_fund(fund).ok  # the seal the database keeps still catches it
+    tamper("DELETE FROM fund_seal")  # so the forger removes those too
     assert verify_fund(fund).ok  # recomputing alone is fooled: the forgery is consistent
     result = verify_fund(fund, sealed=[given])
     assert not result.ok
@@ -340,6 +382,16 @@ def test_an_old_entry_rewritten_with_everything_after_it_rehashed_is_caught_by_t
         f"the chain no longer passes through the sealed head at {books['r1'].reference}" in str(p)
         for p in result.problems
     )
+
+
+def test_an_old_memo_changed_and_rehashed_is_caught_by_the_seal(fund, books, tamper):
+    sealed = Seal.objects.get(fund=fund)
+    given = seals.SignedSeal(sealed.statement, sealed.signature, sealed.key_id)
+    rewrite_chain_from(fund, books["p1"], tamper, memo="Retainer, some other attorney")
+    tamper("DELETE FROM fund_seal")
+
+    assert verify_fund(fund).ok
+    assert not verify_fund(fund, sealed=[given]).ok
 
 
 def test_a_consistent_rewrite_of_the_tail_after_a_seal_is_caught(fund, books, treasurer, tamper):
@@ -401,6 +453,27 @@ def test_a_seal_trusted_by_public_key_alone_verifies(fund, books, treasurer, set
     )
     assert result.ok
     assert result.seals_checked >= 1
+
+
+def test_verify_funds_checks_the_funds_asked_for_or_every_fund(fund, books, treasurer):
+    other = create_fund(actor=None, name="Bond Fund", slug="bonds", goal_cents=0, opened_on=OPENED)
+    give_check(other, 100, key="other-gift")
+
+    assert [r.fund for r in verify_funds([fund])] == ["valley"]
+    assert [(r.fund, r.transactions) for r in verify_funds()] == [("bonds", 1), ("valley", 6)]
+
+
+def test_a_seal_naming_a_fund_that_does_not_exist_is_named(fund, books, treasurer):
+    sealed = seals.Statement.parse(seal_books(fund=fund, actor=treasurer).statement)
+    stray = seals.sign(dataclasses.replace(sealed, fund="gone"))
+
+    everything = verify_funds(sealed=[stray])
+    assert [(r.fund, r.ok) for r in everything] == [("valley", True), ("gone", False)]
+    assert [str(p) for p in everything[1].problems] == [
+        "a seal names fund 'gone', which does not exist"
+    ]
+    # Asked about one fund, a seal of another is none of its business.
+    assert [(r.fund, r.ok) for r in verify_funds([fund], sealed=[stray])] == [("valley", True)]
 
 
 def named_in(result, text: str) -> bool:
