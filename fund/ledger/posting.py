@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 
+import psycopg
 from django.contrib.auth.models import User
 from django.db import DatabaseError, connection, transaction
 
@@ -160,11 +161,13 @@ def ledger_refusal(error: DatabaseError, *, currency: str) -> FundError | None:
     (fund/migrations/0008_ledger_integrity.py). The tables' constraints stay as a backstop: should
     one ever fire first, it is refused by name rather than as a server error.
     """
-    diag = getattr(error.__cause__, "diag", None)
-    state = _sqlstate(error) or ""
+    cause = error.__cause__
+    if not isinstance(cause, psycopg.Error):
+        return None
+    diag, state = cause.diag, cause.sqlstate or ""
     if state == "DF008":
         # DETAIL is "account name|day|cents short", so the amount is shown in the fund's currency.
-        name, day, short = diag.message_detail.split("|")
+        name, day, short = (diag.message_detail or "").split("|")
         amount = money.format_amount(int(short), currency)
         return InsufficientFunds(
             f"Insufficient funds: {name} would be {amount} short at the end of {day}."
