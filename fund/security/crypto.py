@@ -1,9 +1,11 @@
 """Field encryption (AES-256-GCM) and keyed blind indexes for personal data.
 
-A ciphertext reads ``v1:<key id>:<base64url(nonce + ciphertext + tag)>``. Its associated data is the
-version, the key id and a context naming its purpose (``cases.Person.legal_name``), so a value moved
-to another field or relabelled with another key id does not decrypt. Every failure raises
-``DecryptionError``: nothing here ever hands back a stored value as if it were the plaintext.
+A ciphertext reads ``v2:<key id>:<base64url(nonce + ciphertext + tag)>``. Its associated data is the
+version, the key id, a context naming the column (``cases.Case.legal_name``) and the row's own
+stable id, so a value moved to another column or another row, or relabelled with another key id,
+does not decrypt. The plaintext is padded to a bucket (32, 64, 128… bytes), so the stored length
+says little about the value's. Every failure raises ``DecryptionError``: nothing here ever hands
+back a stored value as if it were the plaintext.
 
 Keys come from ``settings.FIELD_ENCRYPTION_KEYS`` (``"key_id:base64key"`` entries; the first
 one encrypts, every one decrypts what bears its id) and ``settings.BLIND_INDEX_KEY``. Errors in
@@ -26,7 +28,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-VERSION = "v1"
+VERSION = "v2"
+# Padding: the plaintext, a 0x80 byte, then zeros up to the bucket (ISO/IEC 7816-4).
+PAD_MARK = b"\x80"
+SMALLEST_BUCKET = 32
+LARGEST_DOUBLING = 4096
 KEY_BYTES = 32
 NONCE_BYTES = 12
 TAG_BYTES = 16
@@ -45,18 +51,19 @@ class Keyring:
     ciphers: dict[str, AESGCM]
 
 
-def encrypt(plaintext: str, *, context: str) -> str:
-    """Encrypt text under the primary key, bound to the context it will be stored in."""
+def encrypt(plaintext: str, *, context: str, row: str = "") -> str:
+    """Encrypt text under the primary key, bound to the column (context) and row it is stored in."""
     ring = keyring()
     nonce = os.urandom(NONCE_BYTES)
     sealed = ring.ciphers[ring.primary].encrypt(
-        nonce, plaintext.encode("utf-8"), _associated_data(ring.primary, context)
+        nonce, _pad(plaintext.encode("utf-8")), _associated_data(ring.primary, context, row)
     )
     return f"{VERSION}:{ring.primary}:{_b64encode(nonce + sealed)}"
 
 
-def decrypt(token: str, *, context: str) -> str:
-    """Decrypt a value made by ``encrypt`` for the same context; raise DecryptionError otherwise."""
+def decrypt(token: str, *, context: str, row: str = "") -> str:
+    """Decrypt a value made by ``encrypt`` for the same column and row; raise DecryptionError
+    otherwise."""
     kid = key_id_of(token)
     if kid is None:
         raise DecryptionError(f"Stored value for {context} is not an encrypted value.")
@@ -70,14 +77,17 @@ def decrypt(token: str, *, context: str) -> str:
     if raw is None or len(raw) < NONCE_BYTES + TAG_BYTES:
         raise DecryptionError(f"Stored value for {context} is malformed.")
     try:
-        plaintext = cipher.decrypt(
-            raw[:NONCE_BYTES], raw[NONCE_BYTES:], _associated_data(kid, context)
+        padded = cipher.decrypt(
+            raw[:NONCE_BYTES], raw[NONCE_BYTES:], _associated_data(kid, context, row)
         )
     except InvalidTag:
         raise DecryptionError(
             f"Stored value for {context} failed authentication under key id {kid!r}: "
-            "wrong key, value copied from another field, or tampered."
+            "wrong key, value copied from another field or row, or tampered."
         ) from None
+    plaintext = _unpad(padded)
+    if plaintext is None:
+        raise DecryptionError(f"Stored value for {context} is malformed.")
     return plaintext.decode("utf-8")
 
 
@@ -106,6 +116,18 @@ def blind_index(value: str, *, context: str) -> str:
         raise ValueError(f"Nothing to index for {context}: the value is empty once normalised.")
     message = context.encode("utf-8") + b"\x00" + normalised.encode("utf-8")
     return hmac.new(blind_index_key(), message, hashlib.sha256).hexdigest()
+
+
+def a_number_index(value: str, *, context: str) -> str:
+    """Return the blind index of an A-number however it was typed: A012-345-678, 12345678 and the
+    same in full-width digits are one number (its ASCII digits, without leading zeros)."""
+    return blind_index(normalise_a_number(value), context=context)
+
+
+def normalise_a_number(value: str) -> str:
+    """Return an A-number's digits without prefix, separators or leading zeros ("" if none)."""
+    digits = "".join(c for c in unicodedata.normalize("NFKC", value) if "0" <= c <= "9")
+    return digits.lstrip("0")
 
 
 def normalise_for_index(value: str) -> str:
@@ -196,10 +218,32 @@ def _non_empty(entries: Iterable[str]) -> Iterable[str]:
     return (entry.strip() for entry in entries if entry and entry.strip())
 
 
-def _associated_data(kid: str, context: str) -> bytes:
+def _associated_data(kid: str, context: str, row: str) -> bytes:
     if not context:
-        raise ValueError("An encryption context is required (e.g. 'cases.Person.legal_name').")
-    return f"{VERSION}:{kid}:{context}".encode()
+        raise ValueError("An encryption context is required (e.g. 'cases.Case.legal_name').")
+    # Neither part may contain the separator, so no (context, row) pair can pass for another.
+    if "\x00" in context or "\x00" in row:
+        raise ValueError("An encryption context or row id cannot contain a NUL character.")
+    return f"{VERSION}:{kid}:{context}\x00{row}".encode()
+
+
+def bucket_size(length: int) -> int:
+    """Return the padded length for a plaintext of `length` bytes (at least one byte of padding)."""
+    size = SMALLEST_BUCKET
+    while size <= length:
+        size = size * 2 if size < LARGEST_DOUBLING else size + LARGEST_DOUBLING
+    return size
+
+
+def _pad(data: bytes) -> bytes:
+    return data + PAD_MARK + b"\x00" * (bucket_size(len(data)) - len(data) - 1)
+
+
+def _unpad(data: bytes) -> bytes | None:
+    stripped = data.rstrip(b"\x00")
+    if not stripped.endswith(PAD_MARK) or len(data) != bucket_size(len(stripped) - 1):
+        return None
+    return stripped[:-1]
 
 
 def _b64encode(data: bytes) -> str:

@@ -12,7 +12,7 @@ from django.db.models.functions import Substr
 from django.db.models.lookups import Exact
 
 from fund.security import crypto
-from fund.security.fields import EncryptedTextField
+from fund.security.fields import EncryptedTextField, Sealed
 
 
 @dataclass
@@ -78,6 +78,7 @@ def rotate_field_keys(*, batch_size: int = 500) -> list[FieldKeyCount]:
         for f in fields:
             stale |= _stale(f, primary)
         raw_columns = [f"_raw_{f.attname}" for f in fields]
+        row_key = fields[0].row_key
         last_pk = None
         while True:
             with transaction.atomic(using=database):
@@ -87,13 +88,16 @@ def rotate_field_keys(*, batch_size: int = 500) -> list[FieldKeyCount]:
                 rows = list(
                     batch.select_for_update()
                     .order_by("pk")
-                    .values_list("pk", *raw_columns)[:batch_size]
+                    .values_list("pk", row_key, *raw_columns)[:batch_size]
                 )
-                for pk, *values in rows:
+                for pk, row, *values in rows:
                     changes = {}
                     for f, value in zip(fields, values, strict=True):
                         if value is not None and crypto.key_id_of(value) != primary:
-                            changes[f.attname] = crypto.decrypt(value, context=f.context)
+                            plaintext = crypto.decrypt(value, context=f.context, row=str(row))
+                            changes[f.attname] = Sealed(
+                                crypto.encrypt(plaintext, context=f.context, row=str(row))
+                            )
                             model_counts[f.attname].rotated += 1
                     model._base_manager.using(database).filter(pk=pk).update(**changes)
             if len(rows) < batch_size:
@@ -112,7 +116,7 @@ def _raw(*fields: EncryptedTextField) -> dict[str, Any]:
 
 
 def _stale(f: EncryptedTextField, primary: str) -> Q:
-    # Compared with = rather than LIKE, which is case-insensitive on SQLite.
+    # Compared with = rather than LIKE, whose wildcards would need escaping.
     prefix = f"{crypto.VERSION}:{primary}:"
     head = Substr(F(f.attname), 1, len(prefix), output_field=TextField())
     return Q(**{f"{f.attname}__isnull": False}) & ~Q(Exact(head, prefix))

@@ -1,9 +1,12 @@
+import uuid
+
 from django.db import models
 
 from fund.security.fields import EncryptedTextField
 
 
 class Secret(models.Model):
+    row_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     label = models.CharField(max_length=50)
     note = EncryptedTextField(blank=True)
     phone = EncryptedTextField(null=True, blank=True)
@@ -15,6 +18,7 @@ class Secret(models.Model):
 class RenamedSecret(models.Model):
     """Keeps the context of the model it was renamed from, so old values still decrypt."""
 
+    row_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     note = EncryptedTextField(context="cryptoapp.OldSecret.note")
 
     def __str__(self) -> str:

@@ -1,13 +1,15 @@
-"""Field encryption: AES-256-GCM values that round-trip, and raise on anything else."""
+"""Field encryption: AES-256-GCM values bound to column and row, padded, and raising on anything
+else."""
 
 import base64
 import io
+import logging
 import string
 
 import pytest
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test import override_settings
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -15,7 +17,7 @@ from hypothesis import strategies as st
 
 from fund.security import crypto
 from fund.security.crypto import DecryptionError
-from fund.security.fields import EncryptedTextField
+from fund.security.fields import UNREADABLE, EncryptedTextField, Sealed, readable
 from tests.cryptoapp.models import RenamedSecret, Secret
 
 CONTEXT = "cases.Person.legal_name"
@@ -40,6 +42,9 @@ def flip(raw: bytes, position: int) -> bytes:
     return raw[:position] + bytes([raw[position] ^ 0x01]) + raw[position + 1 :]
 
 
+ROW = "5f0c1e9a-3b7d-4f8e-9a61-2c4d8e0b7f13"
+
+
 def raw_column(model, pk: int, column: str) -> str | None:
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
@@ -61,10 +66,17 @@ def set_raw_column(model, pk: int, column: str, value: str) -> None:
 
 
 def test_a_value_round_trips():
-    token = crypto.encrypt("Maria Elena Ríos", context=CONTEXT)
-    assert token.startswith("v1:k1:")
+    token = crypto.encrypt("Maria Elena Ríos", context=CONTEXT, row=ROW)
+    assert token.startswith("v2:k1:")
     assert "Maria" not in token
-    assert crypto.decrypt(token, context=CONTEXT) == "Maria Elena Ríos"
+    assert crypto.decrypt(token, context=CONTEXT, row=ROW) == "Maria Elena Ríos"
+
+
+def test_a_value_from_another_row_raises():
+    token = crypto.encrypt("A123456789", context=CONTEXT, row=ROW)
+    for other in ("", ROW.upper(), ROW[:-1] + "4"):
+        with pytest.raises(DecryptionError, match="copied from another field or row"):
+            crypto.decrypt(token, context=CONTEXT, row=other)
 
 
 @hypothesis_settings(max_examples=200, deadline=None)
@@ -80,8 +92,36 @@ def test_unicode_beyond_the_basic_plane_round_trips():
 
 def test_the_empty_string_is_encrypted_and_round_trips():
     token = crypto.encrypt("", context=CONTEXT)
-    assert len(body(token)) == crypto.NONCE_BYTES + crypto.TAG_BYTES
+    assert len(body(token)) == crypto.NONCE_BYTES + 32 + crypto.TAG_BYTES
     assert crypto.decrypt(token, context=CONTEXT) == ""
+
+
+@pytest.mark.parametrize(
+    ("length", "bucket"),
+    [(0, 32), (31, 32), (32, 64), (100, 128), (4095, 4096), (4096, 8192), (8192, 12288)],
+)
+def test_plaintexts_are_padded_to_buckets(length, bucket):
+    # A name of 3 letters and one of 30 look alike; only the bucket shows.
+    assert crypto.bucket_size(length) == bucket
+    token = crypto.encrypt("x" * length, context=CONTEXT)
+    assert len(body(token)) == crypto.NONCE_BYTES + bucket + crypto.TAG_BYTES
+
+
+def test_names_of_different_lengths_store_alike():
+    lengths = {
+        len(crypto.encrypt(name, context=CONTEXT)) for name in ("Ana", "María José Hernández")
+    }
+    assert len(lengths) == 1
+
+
+@pytest.mark.parametrize("padded", [b"Maria", b"Maria\x80\x00", b"Maria" + b"\x00" * 27, b""])
+def test_a_value_authentic_but_badly_padded_is_refused(padded):
+    """Made with the right key and associated data, so only the padding check can refuse it."""
+    nonce = bytes(crypto.NONCE_BYTES)
+    sealed = crypto.keyring().ciphers["k1"].encrypt(nonce, padded, f"v2:k1:{CONTEXT}\x00".encode())
+    token = "v2:k1:" + base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
+    with pytest.raises(DecryptionError, match="malformed"):
+        crypto.decrypt(token, context=CONTEXT)
 
 
 def test_encrypting_the_same_value_twice_uses_fresh_nonces():
@@ -111,7 +151,7 @@ def test_a_value_relabelled_with_another_configured_key_id_raises():
     with override_settings(FIELD_ENCRYPTION_KEYS=[OLD, NEW]):
         token = crypto.encrypt("secret", context=CONTEXT)
         with pytest.raises(DecryptionError):
-            crypto.decrypt(token.replace("v1:old:", "v1:new:"), context=CONTEXT)
+            crypto.decrypt(token.replace("v2:old:", "v2:new:"), context=CONTEXT)
 
 
 def test_a_value_from_another_field_raises():
@@ -155,11 +195,11 @@ def test_any_changed_character_of_the_stored_value_raises():
     [
         "Maria Elena Ríos",
         "",
-        "v1:k1:",
-        "v1:k1:AAAA",
-        "v2:k1:" + "A" * 40,
-        "v1::" + "A" * 40,
-        "v1:k1",
+        "v2:k1:",
+        "v2:k1:AAAA",
+        "v1:k1:" + "A" * 80,
+        "v2::" + "A" * 80,
+        "v2:k1",
     ],
 )
 def test_a_value_that_is_not_a_complete_ciphertext_raises_and_is_never_returned(stored):
@@ -261,6 +301,32 @@ def test_blind_index_does_not_change_when_encryption_keys_rotate():
         assert crypto.blind_index("A123456789", context="cases.Person.a_number") == before
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "A012345678",
+        "A-012-345-678",
+        "012345678",
+        "12345678",
+        "a 012 345 678",
+        FULLWIDTH_A_NUMBER[:1] + "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18",
+    ],
+)
+def test_an_a_number_is_found_however_it_was_typed(typed):
+    assert crypto.a_number_index(typed, context="cases.Case.a_number") == crypto.a_number_index(
+        "12345678", context="cases.Case.a_number"
+    )
+
+
+def test_a_numbers_that_differ_in_a_digit_do_not_match():
+    assert crypto.normalise_a_number("A-012-345-678") == "12345678"
+    assert crypto.a_number_index("A012345678", context="x") != crypto.a_number_index(
+        "A012345679", context="x"
+    )
+    with pytest.raises(ValueError, match="empty"):
+        crypto.a_number_index("A-000", context="x")
+
+
 def test_blind_index_refuses_an_empty_value():
     with pytest.raises(ValueError, match="empty"):
         crypto.blind_index(" - ", context="cases.Person.a_number")
@@ -289,51 +355,77 @@ def test_a_bad_blind_index_key_raises_improperly_configured(key, message):
 def test_the_field_stores_ciphertext_and_loads_plaintext():
     secret = Secret.objects.create(label="a", note="Maria Elena Ríos", phone="+1 555 0100")
     stored = raw_column(Secret, secret.pk, "note")
-    assert stored.startswith("v1:k1:")
+    assert stored.startswith("v2:k1:")
     assert "Maria" not in stored
     loaded = Secret.objects.get(pk=secret.pk)
     assert loaded.note == "Maria Elena Ríos"
     assert loaded.phone == "+1 555 0100"
+    assert crypto.decrypt(stored, context="cryptoapp.Secret.note", row=str(secret.row_key)) == (
+        "Maria Elena Ríos"
+    )
 
 
 @pytest.mark.django_db
 def test_the_field_keeps_null_as_null_and_encrypts_the_empty_string():
     secret = Secret.objects.create(label="a", note="", phone=None)
     assert raw_column(Secret, secret.pk, "phone") is None
-    assert raw_column(Secret, secret.pk, "note").startswith("v1:k1:")
+    assert raw_column(Secret, secret.pk, "note").startswith("v2:k1:")
     loaded = Secret.objects.get(pk=secret.pk)
     assert loaded.note == ""
     assert loaded.phone is None
 
 
 @pytest.mark.django_db
-def test_queryset_update_and_bulk_writes_encrypt_too():
-    _, second = Secret.objects.bulk_create(
+def test_saving_changes_and_bulk_creating_encrypt_for_each_row():
+    first, _ = Secret.objects.bulk_create(
         [Secret(label="a", note="one"), Secret(label="b", note="two")]
     )
-    Secret.objects.filter(label="a").update(note="uno")
-    second.note = "dos"
-    Secret.objects.bulk_update([second], ["note"])
+    first.note = "uno"
+    first.save(update_fields=["note"])
     for secret in Secret.objects.all():
-        assert raw_column(Secret, secret.pk, "note").startswith("v1:k1:")
-    assert sorted(Secret.objects.values_list("note", flat=True)) == ["dos", "uno"]
+        assert raw_column(Secret, secret.pk, "note").startswith("v2:k1:")
+    assert sorted(secret.note for secret in Secret.objects.all()) == ["two", "uno"]
 
 
 @pytest.mark.django_db
-def test_loading_a_tampered_value_raises():
+def test_queryset_writes_that_cannot_encrypt_for_each_row_are_refused():
+    secret = Secret.objects.create(label="a", note="one")
+    stored = raw_column(Secret, secret.pk, "note")
+    secret.note = "dos"
+    for write in (
+        lambda: Secret.objects.filter(pk=secret.pk).update(note="uno"),
+        lambda: Secret.objects.bulk_update([secret], ["note"]),
+    ):
+        with pytest.raises(FieldError, match="set it on the object and save"), transaction.atomic():
+            write()
+    assert raw_column(Secret, secret.pk, "note") == stored
+
+
+@pytest.mark.django_db
+def test_values_give_sealed_values_that_never_print_their_contents():
+    Secret.objects.create(label="a", note="Maria")
+    (sealed,) = Secret.objects.values_list("note", flat=True)
+    assert isinstance(sealed, Sealed)
+    assert "Maria" not in f"{sealed} {sealed!r}"
+    assert sealed.ciphertext.startswith("v2:k1:")
+
+
+@pytest.mark.django_db
+def test_reading_a_tampered_value_raises():
     secret = Secret.objects.create(label="a", note="Maria")
     stored = raw_column(Secret, secret.pk, "note")
     set_raw_column(Secret, secret.pk, "note", with_body(stored, flip(body(stored), 20)))
+    loaded = Secret.objects.get(pk=secret.pk)
     with pytest.raises(DecryptionError):
-        Secret.objects.get(pk=secret.pk)
+        _ = loaded.note
 
 
 @pytest.mark.django_db
-def test_loading_a_plaintext_value_raises_instead_of_returning_it():
+def test_reading_a_plaintext_value_raises_instead_of_returning_it():
     secret = Secret.objects.create(label="a", note="x")
     set_raw_column(Secret, secret.pk, "note", "Maria Elena Ríos")
     with pytest.raises(DecryptionError) as raised:
-        Secret.objects.values_list("note", flat=True).get(pk=secret.pk)
+        _ = Secret.objects.get(pk=secret.pk).note
     assert "Maria" not in str(raised.value)
 
 
@@ -342,13 +434,40 @@ def test_a_value_copied_into_another_field_does_not_decrypt():
     secret = Secret.objects.create(label="a", note="Maria", phone="+1 555 0100")
     set_raw_column(Secret, secret.pk, "phone", raw_column(Secret, secret.pk, "note"))
     with pytest.raises(DecryptionError, match=r"cryptoapp\.Secret\.phone"):
-        Secret.objects.get(pk=secret.pk)
+        _ = Secret.objects.get(pk=secret.pk).phone
+
+
+@pytest.mark.django_db
+def test_a_value_copied_at_the_sql_level_to_another_row_does_not_decrypt():
+    maria = Secret.objects.create(label="maria", note="Maria Elena Ríos")
+    other = Secret.objects.create(label="other", note="José")
+    set_raw_column(Secret, other.pk, "note", raw_column(Secret, maria.pk, "note"))
+    with pytest.raises(DecryptionError, match="copied from another field or row"):
+        _ = Secret.objects.get(pk=other.pk).note
+    assert Secret.objects.get(pk=maria.pk).note == "Maria Elena Ríos"
+
+
+@pytest.mark.django_db
+def test_a_list_shows_an_undecryptable_row_as_unreadable_and_logs_it(caplog):
+    good = Secret.objects.create(label="good", note="Maria")
+    bad = Secret.objects.create(label="bad", note="José")
+    stored = raw_column(Secret, bad.pk, "note")
+    set_raw_column(Secret, bad.pk, "note", with_body(stored, flip(body(stored), 20)))
+
+    with caplog.at_level(logging.WARNING, logger="fund.security.fields"):
+        shown = [readable(s, "note") for s in Secret.objects.order_by("pk")]
+
+    assert shown == ["Maria", UNREADABLE]
+    assert f"cryptoapp.Secret #{bad.pk} field note" in caplog.text
+    assert stored not in caplog.text
+    assert "José" not in caplog.text
+    assert readable(Secret.objects.get(pk=good.pk), "phone") == ""
 
 
 @pytest.mark.django_db
 def test_an_explicit_context_survives_a_model_rename():
-    token = crypto.encrypt("kept", context="cryptoapp.OldSecret.note")
     renamed = RenamedSecret.objects.create(note="x")
+    token = crypto.encrypt("kept", context="cryptoapp.OldSecret.note", row=str(renamed.row_key))
     set_raw_column(RenamedSecret, renamed.pk, "note", token)
     assert RenamedSecret.objects.get(pk=renamed.pk).note == "kept"
 
@@ -376,17 +495,29 @@ def test_the_field_deconstructs_for_migrations():
     assert note.context == "cryptoapp.Secret.note"
     _, _, _, default_kwargs = note.deconstruct()
     assert default_kwargs["context"] == "cryptoapp.Secret.note"
+    _, _, _, other_row = EncryptedTextField(row_key="case_key").deconstruct()
+    assert other_row["row_key"] == "case_key"
 
 
 @pytest.mark.django_db
 def test_a_copy_of_the_field_on_another_model_keeps_decrypting_the_same_values():
-    """As pghistory builds event models: a field rebuilt from deconstruct() on another model."""
+    """As migrations rebuild fields: a field rebuilt from deconstruct() binds the same way."""
     secret = Secret.objects.create(label="a", note="Maria")
     _, _, args, kwargs = Secret._meta.get_field("note").deconstruct()
     copy = EncryptedTextField(*args, **kwargs)
-    assert copy.context == "cryptoapp.Secret.note"
-    stored = raw_column(Secret, secret.pk, "note")
-    assert copy.from_db_value(stored, None, connection) == "Maria"
+    sealed = copy.from_db_value(raw_column(Secret, secret.pk, "note"), None, connection)
+    assert isinstance(sealed, Sealed)
+    assert crypto.decrypt(sealed.ciphertext, context=copy.context, row=copy.row_of(secret)) == (
+        "Maria"
+    )
+
+
+def test_an_encrypted_field_on_a_model_without_a_row_key_fails_the_system_check():
+    field = EncryptedTextField(row_key="missing")
+    field.set_attributes_from_name("note")
+    field.model = Secret
+    assert "fund.E102" in {error.id for error in field.check()}
+    assert "fund.E102" not in {error.id for error in Secret._meta.get_field("note").check()}
 
 
 @pytest.mark.django_db
@@ -429,8 +560,8 @@ def test_rotation_re_encrypts_old_values_under_the_new_key():
         assert "Persona" not in output
         assert "555" not in output
         for secret in secrets:
-            assert raw_column(Secret, secret.pk, "note").startswith("v1:new:")
-            assert raw_column(Secret, secret.pk, "phone").startswith("v1:new:")
+            assert raw_column(Secret, secret.pk, "note").startswith("v2:new:")
+            assert raw_column(Secret, secret.pk, "phone").startswith("v2:new:")
         assert raw_column(Secret, fresh.pk, "note") == fresh_stored
         assert "Re-encrypted 0 values" in rotate()
     with override_settings(FIELD_ENCRYPTION_KEYS=[NEW]):
@@ -477,3 +608,16 @@ def test_a_decryption_error_is_never_a_refusal_the_api_would_show():
 
     assert not issubclass(crypto.DecryptionError, FundError)
     assert not any(issubclass(crypto.DecryptionError, handled) for handled in _statuses)
+
+
+@pytest.mark.django_db
+def test_dumpdata_never_writes_an_encrypted_value_out():
+    secret = Secret.objects.create(label="a", note="Maria Elena Ríos", phone="+1 555 0100")
+    out = io.StringIO()
+    call_command("dumpdata", "cryptoapp.Secret", stdout=out)
+    dumped = out.getvalue()
+    assert '"label": "a"' in dumped
+    assert "Maria" not in dumped
+    assert "555" not in dumped
+    assert raw_column(Secret, secret.pk, "note") not in dumped
+    assert dumped.count(UNREADABLE) == 2
