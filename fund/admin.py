@@ -1,21 +1,28 @@
 """Django admin: funds (created through the service, amounts in the fund's currency), the access log
-read-only, and staff accounts listed with their roles."""
+and security events read-only, staff accounts listed with their roles, API tokens read-only with
+a revoke action, and second factors that can only be removed (never shown or edited)."""
 
 from typing import Any
 
+import allauth.mfa.admin  # noqa: F401  (registers Authenticator, which is replaced below)
+from allauth.mfa.models import Authenticator
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from fund import money
 from fund.errors import FundError
 from fund.ledger.models import Fund
 from fund.ledger.services import create_fund
-from fund.security.models import AccessLog
+from fund.security.mfa import remove_second_factor
+from fund.security.models import AccessLog, ApiToken, SecurityEvent
 from fund.security.roles import roles_of
+from fund.security.tokens import revoke_api_token
 
 
 def _admin(request: HttpRequest) -> User:
@@ -38,7 +45,10 @@ class GoalMixin(forms.ModelForm[Fund]):
             ).removeprefix(money.currency(self.instance.currency).symbol)
 
     def clean_goal(self) -> int:
-        code = self.data.get("currency") or self.instance.currency or money.DEFAULT_CURRENCY
+        # A fund's currency is fixed once created: whatever a change form posts, its own counts.
+        code = self.instance.currency if self.instance.pk else self.cleaned_data.get("currency")
+        if not code:
+            raise forms.ValidationError("Choose a currency above: the goal is read in it.")
         try:
             return money.parse_amount(self.cleaned_data["goal"], code)
         except FundError as error:
@@ -154,6 +164,9 @@ class StaffUserAdmin(UserAdmin[User]):
 
     list_display = ("username", "email", "roles", "is_active", "last_login")
     list_filter = ("groups", "is_active")
+    # Recorded, not typed: a last login typed as 9999-12-31 would be stored past year 9999 in UTC,
+    # and every later read of the account would fail.
+    readonly_fields = ("last_login", "date_joined")
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).prefetch_related("groups")
@@ -165,3 +178,83 @@ class StaffUserAdmin(UserAdmin[User]):
 
 admin.site.unregister(User)
 admin.site.register(User, StaffUserAdmin)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """Listed and viewed only: nobody adds, edits or deletes a row here, admins included."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyAdmin):
+    """Sign-in attacks and removed second factors, as admins were alerted to them."""
+
+    list_display = ("at", "kind", "account", "actor", "detail")
+    list_filter = ("kind",)
+    date_hierarchy = "at"
+    ordering = ("-at", "-pk")
+    list_select_related = ("account", "actor")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """API tokens: seen by prefix, never by value or digest; revoked with the action."""
+
+    list_display = ("prefix", "name", "user", "status", "created_at", "expires_at", "last_used_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("prefix", "name", "user__username")
+    fields = (*list_display, "revoked_at", "revoked_reason")
+    readonly_fields = fields
+    ordering = ("-created_at", "-pk")
+    list_select_related = ("user",)
+    actions = ("revoke",)
+
+    @admin.display(description="Status")
+    def status(self, obj: ApiToken) -> str:
+        if obj.revoked_at is not None:
+            return f"revoked ({obj.revoked_reason})" if obj.revoked_reason else "revoked"
+        return "expired" if obj.expires_at <= timezone.now() else "live"
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        live = list(queryset.filter(revoked_at__isnull=True))
+        for token in live:
+            revoke_api_token(actor=_admin(request), token=token)
+        self.message_user(request, f"Revoked {len(live)} token(s).", messages.SUCCESS)
+
+
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class SecondFactorAdmin(admin.ModelAdmin[Authenticator]):
+    """Second factors: who has which. Their secrets are never shown or edited; an admin may only
+    remove one (a lost phone), which is recorded, alerts the admins and e-mails the person."""
+
+    list_display = ("user", "type", "created_at", "last_used_at")
+    list_filter = ("type",)
+    search_fields = ("user__username",)
+    fields = ("user", "type", "created_at", "last_used_at")
+    readonly_fields = fields
+    list_select_related = ("user",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Authenticator) -> None:
+        remove_second_factor(actor=_admin(request), authenticator=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Authenticator]) -> None:
+        for authenticator in queryset.select_related("user"):
+            remove_second_factor(actor=_admin(request), authenticator=authenticator)

@@ -1,17 +1,46 @@
 """The ninja API root, /api/v1/: each app's router is mounted and its errors mapped by path."""
 
-from django.http import HttpRequest, HttpResponse
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.module_loading import import_string
 from ninja import NinjaAPI, Schema
 
+from fund.schemas import answers
 from fund.security.api_auth import ApiRequest, staff_auth
 from fund.security.roles import STAFF, role_required, roles_of
+from fund.security.tokens import user_for_token
+
+
+def staff_docs(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve the schema and its docs to staff: with a bearer token, or signed in in a browser."""
+    for_session = role_required(STAFF)(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return for_session(request, *args, **kwargs)
+        user = user_for_token(token.strip())
+        if user is None:
+            return JsonResponse(
+                {"detail": "Unauthorized"}, status=401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        if not STAFF.allows(user):
+            return JsonResponse({"detail": STAFF.refusal}, status=403)
+        request.user = user
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
 
 api = NinjaAPI(
     title="Defense Fund API",
     version="1",
     urls_namespace="api",
-    docs_decorator=role_required(STAFF),
+    docs_decorator=staff_docs,
 )
 
 
@@ -20,7 +49,7 @@ class MeOut(Schema):
     roles: list[str]
 
 
-@api.get("/me", response=MeOut, auth=staff_auth(STAFF), tags=["staff"])
+@api.get("/me", response=answers(MeOut, 400, 401, 403), auth=staff_auth(STAFF), tags=["staff"])
 def me(request: ApiRequest) -> dict[str, object]:
     """Return who the token or session belongs to, and their roles."""
     return {"username": request.auth.get_username(), "roles": sorted(roles_of(request.auth))}

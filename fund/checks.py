@@ -1,5 +1,8 @@
-"""Deploy checks of our own: a strict, nonce-based Content Security Policy and usable field keys."""
+"""Deploy checks of our own: a strict, nonce-based Content Security Policy, usable keys of our own
+(never one published with the demo), and the database roles."""
 
+import base64
+import binascii
 from collections.abc import Sequence
 from typing import Any
 
@@ -7,8 +10,6 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
-
-from fund.security import crypto
 
 UNSAFE_SOURCES = {
     "'unsafe-inline'",
@@ -52,25 +53,38 @@ def check_csp(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[c
 
 
 @checks.register(checks.Tags.security, deploy=True)
-def check_field_keys(
+def check_no_demo_secrets(
     app_configs: Sequence[Any] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
-    """Fail the deploy check unless the field encryption and blind index keys are usable."""
+    """Fail the deploy check for each secret published with the demo, whatever it is named.
+
+    Keys are compared by their bytes, so the demo field key under another key id, or written in
+    URL-safe base64, is still the demo key.
+    """
     errors: list[checks.CheckMessage] = []
-    try:
-        ring = crypto.keyring()
-    except ImproperlyConfigured as error:
-        errors.append(checks.Error(str(error), id="fund.E006"))
-    else:
-        if "demo" in ring.ciphers:
+    if settings.DEMO_SECRET_KEY in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS):
+        errors.append(checks.Error("SECRET_KEY is the published demo key.", id="fund.E011"))
+    demo_field_key = _key_bytes(settings.DEMO_FIELD_KEY.partition(":")[2])
+    entries = settings.FIELD_ENCRYPTION_KEYS
+    for entry in entries.split(",") if isinstance(entries, str) else entries:
+        kid, _, encoded = entry.strip().partition(":")
+        if _key_bytes(encoded) == demo_field_key:
             errors.append(
-                checks.Error("FIELD_ENCRYPTION_KEYS holds the published demo key.", id="fund.E008")
+                checks.Error(
+                    f"FIELD_ENCRYPTION_KEYS key {kid!r} is the published demo key.", id="fund.E008"
+                )
             )
-    try:
-        crypto.blind_index_key()
-    except ImproperlyConfigured as error:
-        errors.append(checks.Error(str(error), id="fund.E007"))
+    if _key_bytes(settings.BLIND_INDEX_KEY or "") == _key_bytes(settings.DEMO_BLIND_INDEX_KEY):
+        errors.append(checks.Error("BLIND_INDEX_KEY is the published demo key.", id="fund.E012"))
     return errors
+
+
+def _key_bytes(encoded: str) -> bytes | None:
+    text = encoded.strip().replace("-", "+").replace("_", "/")
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True) or None
+    except (binascii.Error, ValueError):
+        return None
 
 
 @checks.register(checks.Tags.security, deploy=True)
@@ -78,15 +92,26 @@ def check_seal_key(
     app_configs: Sequence[Any] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
     """Fail the deploy check unless the books can be sealed with a key of our own."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     from fund.ledger import seals
 
     try:
-        seals.signing_key()
-        seals.trusted_keys()
+        signing = seals.signing_key()
+        trusted = seals.trusted_keys()
     except (seals.SealError, ImproperlyConfigured) as error:
         return [checks.Error(str(error), id="fund.E009")]
-    if settings.LEDGER_SEAL_KEY.strip() == settings.DEMO_SEAL_KEY:
+    demo = Ed25519PrivateKey.from_private_bytes(base64.b64decode(settings.DEMO_SEAL_KEY))
+    demo_id = seals.key_id(demo.public_key())
+    if seals.key_id(signing.public_key()) == demo_id:
         return [checks.Error("LEDGER_SEAL_KEY is the published demo key.", id="fund.E010")]
+    if demo_id in trusted:
+        return [
+            checks.Error(
+                "LEDGER_SEAL_PUBLIC_KEYS trusts the demo's public key: anyone could forge a seal.",
+                id="fund.E013",
+            )
+        ]
     return []
 
 
@@ -119,6 +144,23 @@ def check_database_roles(
                 "The runtime role (DATABASE_URL) owns the ledger's tables: run migrate with "
                 "DATABASE_OWNER_URL so the owner role owns them (docs/deployment.md).",
                 id="fund.W014",
+            )
+        ]
+    return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_client_addresses(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Warn when behind a proxy whose client addresses the app ignores (docs/deployment.md)."""
+    if settings.BEHIND_TLS_PROXY and not settings.ALLAUTH_TRUSTED_PROXY_COUNT:
+        return [
+            checks.Warning(
+                "BEHIND_TLS_PROXY is set but TRUSTED_PROXY_COUNT is 0: every client looks like "
+                "the proxy, so one client guessing passwords would lock out the whole staff. "
+                "Set TRUSTED_PROXY_COUNT=1 and have the proxy send X-Forwarded-For.",
+                id="fund.W015",
             )
         ]
     return []

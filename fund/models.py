@@ -12,5 +12,6 @@ from fund.ledger.models import SupportedCase as SupportedCase
 from fund.ledger.models import Transaction as Transaction
 from fund.security.models import AccessLog as AccessLog
 from fund.security.models import ApiToken as ApiToken
+from fund.security.models import SecurityEvent as SecurityEvent
 from fund.security.models import UserEvent as UserEvent
 from fund.security.models import UserGroupEvent as UserGroupEvent

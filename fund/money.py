@@ -2,12 +2,15 @@
 
 One set of rules for every place a person types an amount (the journal form, `create_fund --goal`,
 Django admin, donation amounts): ASCII digits, an optional decimal point, commas only between
-groups of three, no signs, exponents or words. Parsed with Decimal, never a float.
+groups of three, no signs, exponents or words, at most MAX_AMOUNT (a setting, in whole units of the
+currency). Parsed with Decimal, never a float.
 """
 
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+
+from django.conf import settings
 
 from fund.errors import InvalidAmount
 
@@ -51,11 +54,17 @@ def currency(code: str) -> Currency:
     return found
 
 
+def max_amount(currency_code: str = DEFAULT_CURRENCY) -> int:
+    """Return the largest amount one may type or post on one leg, in minor units of the currency."""
+    cap: int = settings.MAX_AMOUNT * 10 ** currency(currency_code).exponent
+    return cap
+
+
 def parse_amount(text: str, currency_code: str = DEFAULT_CURRENCY) -> int:
     """Return a typed amount such as "1,234.56" in minor units of the currency.
 
-    Refuses blanks, signs, zero, exponents, NaN, non-ASCII digits, stray commas and more digits
-    after the point than the currency has, each with a message fit to show.
+    Refuses blanks, signs, zero, exponents, NaN, non-ASCII digits, stray commas, more digits after
+    the point than the currency has and amounts above max_amount, each with a message fit to show.
     """
     unit = currency(currency_code)
     cleaned = text.strip().removeprefix(unit.symbol).removeprefix("$").strip()
@@ -70,6 +79,12 @@ def parse_amount(text: str, currency_code: str = DEFAULT_CURRENCY) -> int:
         raise InvalidAmount(f"Amounts in {unit.code} have {places}.", code="fraction")
     if minor == 0:
         raise InvalidAmount("Enter an amount above zero.", code="zero")
+    cap = max_amount(unit.code)
+    if minor > cap:
+        limit = format_amount(cap, unit.code)
+        raise InvalidAmount(
+            f"Enter at most {limit}, the largest amount accepted.", code="too_large"
+        )
     return int(minor)
 
 

@@ -12,6 +12,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Published with the demo (make demo), so never good for anything else: used only with DEBUG on,
+# and `manage.py check --deploy` refuses each of them wherever it turns up (fund/checks.py).
+DEMO_SECRET_KEY = "insecure-demo-key-only-for-DEBUG-never-in-production"  # noqa: S105
+DEMO_FIELD_KEY = "demo:ZGVtby1vbmx5LWZpZWxkLWtleS1uZXZlci1wcm9kdWM="
+DEMO_BLIND_INDEX_KEY = "ZGVtby1vbmx5LWJsaW5kLWluZGV4LWtleS1uZXZlci1wcm9k"
 DEMO_SEAL_KEY = "QMJAHzoMBT6EoNQwnYL/PK/euTfzcBd2MX0vEdoOKNQ="
 
 env = environ.Env()
@@ -22,7 +27,7 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "insecure-demo-key-only-for-DEBUG-never-in-production"  # noqa: S105
+    SECRET_KEY = DEMO_SECRET_KEY
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -50,6 +55,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Before anything reads the session, a form or the database: PostgreSQL cannot store NUL.
+    "fund.security.inputs.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -139,10 +146,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+# One backend, by username only: a known and an unknown name cost the same one password hash, so
+# timing tells nothing (two backends, or e-mail login, hash a different number of times).
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -150,12 +156,15 @@ LOGOUT_REDIRECT_URL = "account_login"
 
 # Staff accounts are created by an admin (manage.py create_staff); nobody signs up.
 ACCOUNT_ADAPTER = "fund.security.adapters.StaffAccountAdapter"
-ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
+# "key" is the account *and* the client (StaffAccountAdapter), so failures from one client never
+# lock the real person out from another. The client is the address the trusted proxy reports.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
@@ -163,6 +172,7 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
 }
+MFA_ADAPTER = "fund.security.adapters.StaffMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Defense Fund")
@@ -176,6 +186,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
 if SECURE_COOKIES:
     # __Host- cookies are only accepted over HTTPS, for this exact host, with Path=/.
     SESSION_COOKIE_NAME = "__Host-sessionid"
@@ -188,7 +199,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    if env.bool("BEHIND_TLS_PROXY", default=False):
+    if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -232,11 +243,18 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 # Base64 HMAC key (32+ bytes) for blind indexes (A-number lookup); rotating the keys above keeps it.
 BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="")
 if DEBUG:
-    # Published demo keys, like the demo SECRET_KEY: never used with DEBUG off.
-    FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [
-        "demo:ZGVtby1vbmx5LWZpZWxkLWtleS1uZXZlci1wcm9kdWM="
-    ]
-    BLIND_INDEX_KEY = BLIND_INDEX_KEY or "ZGVtby1vbmx5LWJsaW5kLWluZGV4LWtleS1uZXZlci1wcm9k"
+    FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [DEMO_FIELD_KEY]
+    BLIND_INDEX_KEY = BLIND_INDEX_KEY or DEMO_BLIND_INDEX_KEY
+else:
+    # Without them personal data can be neither stored nor found: refuse to start at all.
+    for _name, _value in (
+        ("FIELD_ENCRYPTION_KEYS", FIELD_ENCRYPTION_KEYS),
+        ("BLIND_INDEX_KEY", BLIND_INDEX_KEY),
+    ):
+        if not _value:
+            raise ImproperlyConfigured(
+                f"{_name} must be set when DEBUG is off (generate it: docs/deployment.md)."
+            )
 
 # Ed25519 key (base64, 32 bytes) that signs the ledger's seals; never stored in the database.
 # `manage.py generate_seal_key` prints one. LEDGER_SEAL_PUBLIC_KEYS lists further public keys whose
@@ -244,7 +262,6 @@ if DEBUG:
 LEDGER_SEAL_KEY = env.str("LEDGER_SEAL_KEY", default="")
 LEDGER_SEAL_PUBLIC_KEYS = env.list("LEDGER_SEAL_PUBLIC_KEYS", default=[])
 if DEBUG:
-    # Published with the demo, like the demo keys above: never used with DEBUG off.
     LEDGER_SEAL_KEY = LEDGER_SEAL_KEY or DEMO_SEAL_KEY
 
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
@@ -273,6 +290,15 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 DEFAULT_FUND_SLUG = env.str("DEFAULT_FUND_SLUG", default="")
 
+# The largest amount a person may type or post on one leg, in whole units of the fund's currency
+# (10,000,000 is $10,000,000.00): far above any real bond or fee, far below the ledger's range.
+MAX_AMOUNT = env.int("MAX_AMOUNT", default=10_000_000)
+if not 1 <= MAX_AMOUNT <= 10**13:
+    raise ImproperlyConfigured("MAX_AMOUNT must be a whole number from 1 to 10000000000000.")
+
+# Flash messages live in the session: a messages cookie would carry them (and usernames) in clear.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -287,6 +313,10 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 100
+# API tokens expire this many days after they are issued.
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
+if not 1 <= API_TOKEN_DAYS <= 366:
+    raise ImproperlyConfigured("API_TOKEN_DAYS must be a number of days from 1 to 366.")
 
 # History triggers (django-pghistory) are installed after every migrate rather than written into
 # migrations: some track Django's own auth tables, whose migrations we do not own.

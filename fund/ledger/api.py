@@ -5,13 +5,15 @@ Mounted at /api/v1/ by fund.api. Nothing here posts: money moves through the scr
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Annotated, Any
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from fund.ledger.dates import BOOK_DAY_PATTERN, FIRST_BOOK_DAY, LAST_BOOK_DAY
 from fund.ledger.models import Account, Fund, Posting, Transaction, TransactionKind
 from fund.ledger.progress import Progress, fund_progress, get_public_fund
 from fund.ledger.queries import (
@@ -24,11 +26,24 @@ from fund.ledger.queries import (
     trial_balance,
 )
 from fund.ledger.verify import Verification, verify_funds
+from fund.schemas import LimitOffset, answers
 from fund.security.api_auth import ApiRequest, staff_auth
 from fund.security.roles import LEDGER_READERS
 
 router = Router(tags=["ledger"])
 READ_LEDGER = staff_auth(LEDGER_READERS)
+
+_BOOK_DAYS = f"{FIRST_BOOK_DAY:%Y-%m-%d} to {LAST_BOOK_DAY:%Y-%m-%d}"
+
+
+def book_day(description: str) -> Any:
+    """Return the field of an optional date filter: a day the books take (any other is a 422)."""
+    return Field(
+        ge=FIRST_BOOK_DAY,
+        le=LAST_BOOK_DAY,
+        description=f"{description} (YYYY-MM-DD, {_BOOK_DAYS}).",
+        json_schema_extra={"pattern": BOOK_DAY_PATTERN},
+    )
 
 
 class ProgressOut(Schema):
@@ -123,10 +138,14 @@ class TransactionOut(Schema):
 
 
 class TransactionFilter(Schema):
-    start: date | None = Field(None, description="First effective date (YYYY-MM-DD).")
-    end: date | None = Field(None, description="Last effective date (YYYY-MM-DD).")
+    start: Annotated[date | None, book_day("First effective date")] = None
+    end: Annotated[date | None, book_day("Last effective date")] = None
     kind: TransactionKind | None = None
     account: str | None = Field(None, description="Account code, e.g. 1010.")
+
+
+class TrialBalanceDay(Schema):
+    on: Annotated[date | None, book_day("End of this day")] = None
 
 
 class TrialBalanceRowOut(Schema):
@@ -179,26 +198,36 @@ class VerificationOut(Schema):
     funds: list[FundVerificationOut]
 
 
-@router.get("/funds/{slug}/progress", response=ProgressOut, auth=None, tags=["public"])
+@router.get(
+    "/funds/{slug}/progress", response=answers(ProgressOut, 400, 404), auth=None, tags=["public"]
+)
 def progress(request: HttpRequest, slug: str) -> Progress:
     """Return a public fund's goal progress (no sign-in needed)."""
     return fund_progress(get_public_fund(slug))
 
 
-@router.get("/funds", response=list[FundOut], auth=READ_LEDGER)
+@router.get("/funds", response=answers(list[FundOut], 400, 401, 403), auth=READ_LEDGER)
 def funds(request: ApiRequest) -> QuerySet[Fund]:
     """List every fund, public or not."""
     return list_funds()
 
 
-@router.get("/funds/{slug}/accounts", response=list[AccountOut], auth=READ_LEDGER)
+@router.get(
+    "/funds/{slug}/accounts",
+    response=answers(list[AccountOut], 400, 401, 403, 404),
+    auth=READ_LEDGER,
+)
 def accounts(request: ApiRequest, slug: str) -> QuerySet[Account]:
     """List the fund's chart of accounts with current balances."""
     return list_accounts(get_fund(slug))
 
 
-@router.get("/funds/{slug}/transactions", response=list[TransactionOut], auth=READ_LEDGER)
-@paginate(LimitOffsetPagination, max_limit=500)
+@router.get(
+    "/funds/{slug}/transactions",
+    response=answers(list[TransactionOut], 400, 401, 403, 404, 422),
+    auth=READ_LEDGER,
+)
+@paginate(LimitOffset)
 def transactions(
     request: ApiRequest, slug: str, filters: Query[TransactionFilter]
 ) -> QuerySet[Transaction]:
@@ -222,13 +251,19 @@ def transactions(
     )
 
 
-@router.get("/funds/{slug}/trial-balance", response=TrialBalanceOut, auth=READ_LEDGER)
-def trial_balance_of(request: ApiRequest, slug: str, on: date | None = None) -> TrialBalance:
+@router.get(
+    "/funds/{slug}/trial-balance",
+    response=answers(TrialBalanceOut, 400, 401, 403, 404, 422),
+    auth=READ_LEDGER,
+)
+def trial_balance_of(request: ApiRequest, slug: str, when: Query[TrialBalanceDay]) -> TrialBalance:
     """Return every account's balance, now or at the end of a day, with total debits and credits."""
-    return trial_balance(get_fund(slug), on=on)
+    return trial_balance(get_fund(slug), on=when.on)
 
 
-@router.get("/ledger/verify", response=VerificationOut, auth=READ_LEDGER)
+@router.get(
+    "/ledger/verify", response=answers(VerificationOut, 400, 401, 403, 404), auth=READ_LEDGER
+)
 def verify(request: ApiRequest, fund: str | None = None) -> dict[str, object]:
     """Recompute the hash chain, zero-sums and balances of one fund (by slug) or of all funds."""
     results = verify_funds([get_fund(fund)] if fund else None)

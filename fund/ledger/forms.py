@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from fund import money
 from fund.errors import FundError, IdempotencyConflict, InvalidAmount
+from fund.ledger.dates import FIRST_BOOK_DAY, LAST_BOOK_DAY, OUTSIDE_THE_BOOKS, in_the_books
 from fund.ledger.entries import Leg
 from fund.ledger.models import Account, Fund, Transaction
 from fund.ledger.queries import list_accounts
@@ -54,11 +55,29 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
+class BookDateField(forms.DateField):
+    """A day the books take (fund.ledger.dates); one outside the range is a form error."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", DateInput())
+        super().__init__(**kwargs)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value is not None and not in_the_books(value):
+            raise ValidationError(OUTSIDE_THE_BOOKS, code="outside_the_books")
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.update(min=FIRST_BOOK_DAY.isoformat(), max=LAST_BOOK_DAY.isoformat())
+        return attrs
+
+
 class DateRangeForm(forms.Form):
     """Narrow an account's postings by date range (GET)."""
 
-    start = forms.DateField(required=False, label="From", widget=DateInput())
-    end = forms.DateField(required=False, label="To", widget=DateInput())
+    start = BookDateField(required=False, label="From")
+    end = BookDateField(required=False, label="To")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -77,10 +96,9 @@ class TransactionFilterForm(DateRangeForm):
 class TrialBalanceForm(forms.Form):
     """Pick the day a trial balance is drawn at (GET); blank means now."""
 
-    on = forms.DateField(
+    on = BookDateField(
         required=False,
         label="As of",
-        widget=DateInput(),
         help_text="End of this day. Leave blank for current balances.",
         error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
     )
@@ -89,9 +107,8 @@ class TrialBalanceForm(forms.Form):
 class CloseBooksForm(ServiceForm):
     """Close the books through a day that has ended (after a confirmation page)."""
 
-    through = forms.DateField(
+    through = BookDateField(
         label="Close the books through",
-        widget=DateInput(),
         help_text="Nothing dated on or before this day can be posted afterwards.",
         error_messages={"invalid": "Enter a date as YYYY-MM-DD.", "required": "Choose a day."},
     )
@@ -101,9 +118,8 @@ class CloseBooksForm(ServiceForm):
 class ReopenBooksForm(ServiceForm):
     """Move the lock date back to an earlier day: an admin, with a reason."""
 
-    through = forms.DateField(
+    through = BookDateField(
         label="Keep the books closed only through",
-        widget=DateInput(),
         help_text="Days after this one open again for postings.",
         error_messages={"invalid": "Enter a date as YYYY-MM-DD.", "required": "Choose a day."},
     )
@@ -120,13 +136,13 @@ class ReopenBooksForm(ServiceForm):
 
 def new_idempotency_key() -> str:
     """Return a fresh key for one rendering of a form that posts to the ledger."""
-    return f"journal:{uuid.uuid4()}"
+    return str(uuid.uuid4())
 
 
 class JournalEntryForm(ServiceForm):
     """The header of a manual journal entry; its legs are a LegFormSet."""
 
-    effective_date = forms.DateField(label="Date", widget=DateInput())
+    effective_date = BookDateField(label="Date")
     memo = forms.CharField(max_length=500, help_text="What this entry records.")
     reason = forms.CharField(
         max_length=500,

@@ -8,6 +8,7 @@ gets a clear message, and turns the database's refusals into the same FundErrors
 """
 
 import contextlib
+import re
 import time
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -28,6 +29,7 @@ from fund.errors import (
     NotAllowed,
     UnbalancedTransaction,
 )
+from fund.ledger.dates import OUTSIDE_THE_BOOKS, in_the_books
 from fund.ledger.entries import Entry, Leg
 from fund.ledger.models import Fund, Transaction
 from fund.security.roles import LEDGER_WRITERS
@@ -39,6 +41,11 @@ MAX_ATTEMPTS = 4
 # The database refuses larger legs too; a balance that would overflow is refused as out of range.
 MAX_LEG_CENTS = 10**15
 TEXT_LIMITS = {"memo": 500, "reason": 500, "source_ref": 100, "case_ref": 20}
+# Idempotency keys the system makes begin with one of these and a colon ("reversal:1234"); a key a
+# person or API client supplies is kept apart under "journal:<their id>:" (supplied_key), and may
+# hold no colon, so it can never take a system key's form.
+SYSTEM_KEY_NAMESPACES = ("reversal", "stripe", "disbursement", "bond", "refund", "demo")
+SUPPLIED_KEY = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
 class FundPostArgs(NamedTuple):
@@ -135,6 +142,18 @@ def post_transaction(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def supplied_key(key: str, *, supplier: User) -> str:
+    """Return the ledger's idempotency key for a key a person or API client supplied.
+
+    In a namespace of its own and of that person, so it can neither block a system key (a journal
+    entry keyed "reversal:100" would stop transaction 100 from ever being reversed) nor another
+    person's entries.
+    """
+    if not isinstance(key, str) or not SUPPLIED_KEY.fullmatch(key):
+        raise InvalidTransaction("An idempotency key is 1 to 100 letters, digits, '.', '_' or '-'.")
+    return f"journal:{supplier.pk}:{key}"
+
+
 def fund_post_args(entry: Entry) -> FundPostArgs:
     """Return fund_post()'s arguments for an entry."""
     return FundPostArgs(
@@ -211,6 +230,8 @@ def _checked_kind(kind: str) -> str:
 def _checked_date(effective_date: date) -> date:
     if not isinstance(effective_date, date) or isinstance(effective_date, datetime):
         raise InvalidTransaction("The effective date must be a date.")
+    if not in_the_books(effective_date):
+        raise InvalidTransaction(OUTSIDE_THE_BOOKS)
     return effective_date
 
 
@@ -254,6 +275,12 @@ def _checked_legs(fund: Fund, legs: Sequence[Leg]) -> tuple[Leg, ...]:
             raise InvalidTransaction("A leg cannot be zero.")
         if abs(leg.amount_cents) > MAX_LEG_CENTS:
             raise InvalidTransaction("An amount is out of range.")
+        if abs(leg.amount_cents) > money.max_amount(fund.currency):
+            amount = money.format_amount(abs(leg.amount_cents), fund.currency)
+            cap = money.format_amount(money.max_amount(fund.currency), fund.currency)
+            raise InvalidTransaction(
+                f"A leg of {amount} is above the largest amount accepted, {cap} (MAX_AMOUNT)."
+            )
         if leg.account.fund_id != fund.pk:
             raise InvalidTransaction(f"Account {leg.account.code} belongs to another fund.")
     total = sum(leg.amount_cents for leg in legs)

@@ -27,8 +27,13 @@ LEDGER_TABLES = (
     "fund_seal",
     "fund_commitment",
 )
-# Rows the app adds but never changes: the access log, the history of staff accounts, migrations.
-APPEND_ONLY_TABLES = ("fund_accesslog", "fund_userevent", "fund_usergroupevent")
+# Rows the app adds but never changes: the access log, security events, the history of staff.
+APPEND_ONLY_TABLES = (
+    "fund_accesslog",
+    "fund_securityevent",
+    "fund_userevent",
+    "fund_usergroupevent",
+)
 FUNCTIONS = (
     "fund_post(bigint, text, date, text, text, text, text, text, bigint, bigint, bigint[], "
     "bigint[], boolean)",

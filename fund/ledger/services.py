@@ -25,9 +25,10 @@ from fund.errors import (
     NotAllowed,
 )
 from fund.ledger import seals
+from fund.ledger.dates import OUTSIDE_THE_BOOKS, in_the_books
 from fund.ledger.entries import Leg
 from fund.ledger.models import CHART, BooksLock, Commitment, Fund, LedgerHead, Seal, Transaction
-from fund.ledger.posting import post_transaction
+from fund.ledger.posting import post_transaction, supplied_key
 from fund.security.roles import (
     FUND_ADMINS,
     LEDGER_WRITERS,
@@ -85,6 +86,8 @@ def create_fund(
     money.currency(currency)
     if tax_status not in Fund.TaxStatus.values:
         raise FundError(f"Unknown tax status {tax_status!r}.")
+    if opened_on is not None and not in_the_books(opened_on):
+        raise FundError(OUTSIDE_THE_BOOKS)
     with connection.cursor() as cursor:
         cursor.execute(
             FUND_OPEN_SQL,
@@ -149,7 +152,6 @@ def reverse_transaction(
     actor: User | None,
     memo: str,
     effective_date: date | None = None,
-    idempotency_key: str | None = None,
 ) -> Transaction:
     """Post the mirror of a transaction and link it; a transaction is reversed at most once."""
     LEDGER_WRITERS.check(actor)
@@ -164,7 +166,7 @@ def reverse_transaction(
         effective_date=effective_date or timezone.localdate(),
         kind=Kind.REVERSAL,
         memo=memo,
-        idempotency_key=idempotency_key or f"reversal:{original.pk}",
+        idempotency_key=f"reversal:{original.pk}",
         actor=actor,
         source_ref=original.source_ref,
         case_ref=original.case_ref,
@@ -182,10 +184,15 @@ def record_journal_entry(
     actor: User,
     idempotency_key: str,
 ) -> Transaction:
-    """Post a treasurer's manual correction; a memo and a reason are required."""
+    """Post a treasurer's manual correction; a memo and a reason are required.
+
+    The idempotency key is the one the treasurer's form (or API client) supplied, kept in their own
+    namespace (fund.ledger.posting.supplied_key).
+    """
     LEDGER_WRITERS.check(actor)
     if not reason.strip():
         raise InvalidTransaction("A manual journal entry needs a reason.")
+    key = supplied_key(idempotency_key, supplier=actor)
     return post_transaction(
         fund=fund,
         legs=legs,
@@ -193,7 +200,7 @@ def record_journal_entry(
         kind=Kind.JOURNAL,
         memo=memo,
         reason=reason.strip(),
-        idempotency_key=idempotency_key,
+        idempotency_key=key,
         actor=actor,
     )
 
@@ -209,6 +216,8 @@ def close_books(*, fund: Fund, through: date, actor: User, reason: str = "") -> 
     current = LedgerHead.objects.values_list("closed_through", flat=True).get(fund=fund)
     moving_back = current is not None and through < current
     (PERIOD_REOPENERS if moving_back else PERIOD_CLOSERS).check(actor)
+    if not in_the_books(through):
+        raise LockError(OUTSIDE_THE_BOOKS)
     if moving_back and not reason.strip():
         raise LockError("Reopening closed days needs a reason.")
     if through == current:

@@ -1,10 +1,14 @@
-"""Key rotation: count encrypted values by key id, and re-encrypt them under the primary key."""
+"""Key rotation: count encrypted values by key id, and re-encrypt them under the primary key.
+
+Every EncryptedTextField, and the second-factor secrets allauth keeps in mfa_authenticator.data.
+"""
 
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.db import models, router, transaction
 from django.db.models import Count, ExpressionWrapper, F, Q, TextField
@@ -13,6 +17,13 @@ from django.db.models.lookups import Exact
 
 from fund.security import crypto
 from fund.security.fields import EncryptedTextField, Sealed
+from fund.security.mfa import (
+    SECRET_CONTEXT,
+    decrypt_secret,
+    encrypt_secret,
+    secrets_in,
+    with_secrets,
+)
 
 
 @dataclass
@@ -58,7 +69,53 @@ def count_field_keys() -> list[FieldKeyCount]:
                 else:
                     count.by_key_id[kid] += 1
             counts.append(count)
+    counts.append(count_second_factor_keys())
     return counts
+
+
+def count_second_factor_keys() -> FieldKeyCount:
+    """Count the second-factor secrets by the key id they are under."""
+    count = FieldKeyCount(label=SECRET_CONTEXT)
+    for data in _with_secrets().values_list("data", flat=True).iterator():
+        for value in secrets_in(data):
+            count.total += 1
+            kid = crypto.key_id_of(value)
+            if kid is None:
+                count.unreadable += 1
+            else:
+                count.by_key_id[kid] += 1
+    return count
+
+
+def rotate_second_factor_keys(*, batch_size: int = 500) -> FieldKeyCount:
+    """Re-encrypt the second-factor secrets not under the primary key, a locked batch at a time."""
+    primary = crypto.primary_key_id()
+    count = FieldKeyCount(label=SECRET_CONTEXT)
+
+    def renewed(value: str) -> str:
+        if crypto.key_id_of(value) == primary:
+            return value
+        count.rotated += 1
+        return encrypt_secret(decrypt_secret(value))
+
+    ids = list(_with_secrets().order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        with transaction.atomic():
+            batch = _with_secrets().filter(pk__in=ids[start : start + batch_size])
+            for authenticator in batch.select_for_update().order_by("pk"):
+                data = with_secrets(authenticator.data, renewed)
+                if data != authenticator.data:
+                    authenticator.data = data
+                    authenticator.save(update_fields=["data"])
+    return count
+
+
+def _with_secrets() -> models.QuerySet[Authenticator]:
+    # A passkey's data is its public key: nothing secret to encrypt.
+    found: models.QuerySet[Authenticator] = Authenticator.objects.exclude(
+        type=Authenticator.Type.WEBAUTHN
+    )
+    return found
 
 
 def rotate_field_keys(*, batch_size: int = 500) -> list[FieldKeyCount]:
@@ -104,6 +161,7 @@ def rotate_field_keys(*, batch_size: int = 500) -> list[FieldKeyCount]:
                 break
             last_pk = rows[-1][0]
         counts.extend(model_counts.values())
+    counts.append(rotate_second_factor_keys(batch_size=batch_size))
     return counts
 
 

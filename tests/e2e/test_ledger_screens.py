@@ -47,7 +47,7 @@ def test_a_treasurer_posts_a_journal_entry_on_a_phone(
     page.set_viewport_size(PHONE)
 
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username or email").fill("tess")
+    page.get_by_label("Username").fill("tess")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
@@ -83,7 +83,7 @@ def test_a_treasurer_posts_a_journal_entry_on_a_phone(
 
 def sign_in(page: Page, live_server, username: str, secret: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username or email").fill(username)
+    page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Code").fill(pyotp.TOTP(secret).now())

@@ -1,8 +1,9 @@
 """Ledger fixtures: a fund with its chart, and helpers that post the common money flows."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from fund.ledger.entries import Leg
 from fund.ledger.posting import post_transaction
@@ -73,3 +74,26 @@ def pay_attorney(fund, cents, *, key, on=DAY, case_ref="C-2026-0001"):
         on=on,
         case_ref=case_ref,
     )
+
+
+# A day of last month: a month that has ended, so a treasurer may close it.
+LAST_MONTH = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=10)
+
+
+def journal_entry(legs, *, on=LAST_MONTH, key="test-1", memo="Recode a fee", reason="Miscoded"):
+    """Return the journal form's POST data; legs are (account, debit, credit) as typed."""
+    data = {
+        "effective_date": on.isoformat(),
+        "memo": memo,
+        "reason": reason,
+        "idempotency_key": key,
+        "legs-TOTAL_FORMS": str(max(4, len(legs))),
+        "legs-INITIAL_FORMS": "0",
+        "legs-MIN_NUM_FORMS": "0",
+        "legs-MAX_NUM_FORMS": "20",
+    }
+    for index, (leg_account, debit, credit) in enumerate(legs):
+        data[f"legs-{index}-account"] = str(leg_account.pk) if leg_account else ""
+        data[f"legs-{index}-debit"] = debit
+        data[f"legs-{index}-credit"] = credit
+    return data

@@ -461,3 +461,55 @@ def test_fund_errors_answer_400_or_409_with_their_message(error, status):
     assert response.status_code == status
     assert response["Content-Type"].startswith("application/json")
     assert response.content.decode() == f'{{"detail": "{error}"}}'
+
+
+# The schema and its docs: for staff tools with a token as for a browser session
+
+
+def test_the_schema_and_docs_are_served_to_a_staff_bearer_token(client, fund, auditor):
+    headers = token_for(auditor)
+
+    schema = client.get(f"{API}/openapi.json", **headers)
+    docs = client.get(f"{API}/docs", **headers)
+
+    assert schema.status_code == 200
+    assert f"{API}/funds/{{slug}}/transactions" in schema.json()["paths"]
+    assert docs.status_code == 200
+    assert "/static/ninja/swagger-ui-bundle.js" in docs.text
+
+
+@pytest.mark.parametrize("authorization", ["Bearer dfk_unknown", "Bearer ", "bearer not-a-token"])
+def test_the_schema_refuses_a_bad_token_with_a_json_401(client, fund, authorization):
+    response = client.get(f"{API}/openapi.json", HTTP_AUTHORIZATION=authorization)
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Unauthorized"}
+
+
+def test_the_schema_refuses_the_token_of_an_account_holding_no_role(client, fund, outsider):
+    response = client.get(f"{API}/openapi.json", **token_for(outsider))
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "This is for staff only."}
+
+
+def test_every_operation_documents_its_errors_in_the_detail_shape(client, fund, auditor):
+    schema = client.get(f"{API}/openapi.json", **token_for(auditor)).json()
+
+    shapes = schema["components"]["schemas"]
+    assert shapes["ErrorOut"]["required"] == ["detail"]
+    assert shapes["ErrorOut"]["properties"]["detail"]["type"] == "string"
+    assert shapes["ValidationErrorOut"]["properties"]["detail"]["type"] == "array"
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            answers = operation["responses"]
+            # Every request may carry a NUL character; staff operations check credentials.
+            expected = {"200", "400"} | ({"401", "403"} if "security" in operation else set())
+            assert expected <= set(answers), path
+            for status, answer in answers.items():
+                if status == "200":
+                    continue
+                shape = answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+                assert shape == ("ValidationErrorOut" if status == "422" else "ErrorOut"), path
+    transactions = schema["paths"][f"{API}/funds/{{slug}}/transactions"]["get"]["responses"]
+    assert set(transactions) == {"200", "400", "401", "403", "404", "422"}

@@ -243,7 +243,7 @@ def test_a_fake_one_dollar_reversal_is_refused_and_the_real_one_still_goes_throu
     reversal = reverse_transaction(original=payment, actor=treasurer, memo="Paid twice")
     assert reversal.reverses_id == payment.pk
     with pytest.raises(AlreadyReversed):
-        reverse_transaction(original=payment, actor=treasurer, memo="again", idempotency_key="x")
+        reverse_transaction(original=payment, actor=treasurer, memo="again")
     with pytest.raises(DatabaseError, match="cannot be reversed"):
         raw_post(
             fund,

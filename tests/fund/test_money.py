@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from fund.errors import InvalidAmount
 from fund.ledger.models import Fund, Transaction
-from fund.money import format_amount, format_compact, parse_amount
+from fund.money import format_amount, format_compact, max_amount, parse_amount
 from tests.fund.conftest import Role, account
 
 ARABIC_INDIC = "\u0661\u0662\u0663"
@@ -69,6 +69,30 @@ def test_an_unknown_currency_is_refused_not_guessed():
 
 
 @pytest.mark.parametrize(
+    ("currency", "largest", "refused", "message"),
+    [
+        ("USD", "10,000,000.00", "10,000,000.01", "Enter at most $10,000,000.00"),
+        ("JPY", "10,000,000", "10,000,001", "Enter at most ¥10,000,000"),
+    ],
+)
+def test_amounts_are_capped_at_max_amount_whole_units(currency, largest, refused, message):
+    assert parse_amount(largest, currency) == max_amount(currency)
+    with pytest.raises(InvalidAmount) as too_large:
+        parse_amount(refused, currency)
+
+    assert str(too_large.value) == f"{message}, the largest amount accepted."
+    assert too_large.value.code == "too_large"
+
+
+def test_the_cap_is_the_max_amount_setting(settings):
+    settings.MAX_AMOUNT = 500
+
+    assert parse_amount("500", "USD") == 50_000
+    with pytest.raises(InvalidAmount, match=r"Enter at most \$500\.00"):
+        parse_amount("500.01", "USD")
+
+
+@pytest.mark.parametrize(
     ("minor", "currency", "text"),
     [
         (1_234_567, "USD", "$12,345.67"),
@@ -120,7 +144,7 @@ def test_the_journal_form_refuses_the_same_amounts_with_the_same_message(
             "effective_date": "2026-03-01",
             "memo": "Correction",
             "reason": "Typo",
-            "idempotency_key": "journal:money",
+            "idempotency_key": "money",
             "legs-TOTAL_FORMS": "2",
             "legs-INITIAL_FORMS": "0",
             "legs-0-account": account(fund, Role.BANK).pk,

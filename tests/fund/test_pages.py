@@ -1,4 +1,5 @@
 import pytest
+from django.urls import reverse
 
 
 @pytest.mark.django_db
@@ -47,3 +48,28 @@ def test_a_server_error_is_a_500_in_the_site_layout_without_details(rf):
     assert "Something went wrong on our side" in page
     assert 'class="site-header"' in page
     assert "Traceback" not in page
+
+
+@pytest.mark.django_db
+def test_a_bad_request_is_a_400_in_the_site_layout_saying_why(client):
+    response = client.get("/f/valley%00/")
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'class="site-header"' in page
+    assert "contains a NUL character" in page
+    assert "Nothing was saved." in page
+
+
+@pytest.mark.django_db
+def test_a_flash_message_is_kept_in_the_session_and_sets_no_cookie(client, fund, treasurer):
+    client.force_login(treasurer)
+
+    response = client.post(reverse("ledger_books_seal", args=[fund.slug]))
+    page = client.get(response.url)
+
+    assert response.status_code == 302
+    assert "Sealed the books at the start." in page.content.decode()
+    assert "messages" not in response.cookies
+    assert "messages" not in page.cookies
+    assert "messages" not in client.cookies

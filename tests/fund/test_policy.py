@@ -76,7 +76,7 @@ ATTEMPTS = {
             memo="Correction",
             reason="Typo",
             actor=actor,
-            idempotency_key="journal:policy",
+            idempotency_key="policy",
         ),
         lambda: Transaction.objects.count(),
     ),

@@ -110,12 +110,12 @@ def test_a_wrong_year_is_named(fund, books, without_check):
         "fund_transaction_year",
         f"UPDATE fund_transaction SET year = 2025 WHERE id = {books['g3'].pk}",
     )
-    assert named(fund, "its year 2025 is not the year of its date 2026-02-03")
+    assert "2025-000005: its year 2025 is not the year of its date 2026-02-03" in problems(fund)
 
 
 def test_a_gap_in_the_numbering_is_named(fund, books, tamper):
     tamper(f"UPDATE fund_transaction SET number = 9 WHERE id = {books['g3'].pk}")
-    assert named(fund, "it is number 9 of 2026; the next number is 5")
+    assert "2026-000009: it is number 9 of 2026; the next number is 5" in problems(fund)
 
 
 def test_an_unknown_kind_is_named(fund, books, without_check):
@@ -123,7 +123,9 @@ def test_an_unknown_kind_is_named(fund, books, without_check):
         "fund_transaction_known_kind",
         f"UPDATE fund_transaction SET kind = 'bribe' WHERE id = {books['g3'].pk}",
     )
-    assert named(fund, "its kind 'bribe' is not a kind of transaction")
+    assert f"{books['g3'].reference}: its kind 'bribe' is not a kind of transaction" in (
+        problems(fund)
+    )
 
 
 def test_an_empty_memo_is_named(fund, books, without_check):
@@ -131,7 +133,7 @@ def test_an_empty_memo_is_named(fund, books, without_check):
         "fund_transaction_has_memo",
         f"UPDATE fund_transaction SET memo = '' WHERE id = {books['g3'].pk}",
     )
-    assert named(fund, "it has no memo")
+    assert f"{books['g3'].reference}: it has no memo" in problems(fund)
 
 
 def test_an_entry_before_the_books_open_is_named(fund, books, tamper):
@@ -142,16 +144,53 @@ def test_an_entry_before_the_books_open_is_named(fund, books, tamper):
     )
 
 
-def test_an_entry_far_ahead_of_its_recording_is_named(fund, books, tamper):
-    tamper(f"UPDATE fund_transaction SET recorded_at = '2025-06-01' WHERE id = {books['g1'].pk}")
-    assert named(fund, "dated more than 31 days after it was recorded")
+def test_an_entry_on_the_opening_day_is_in_the_books(fund, books, tamper):
+    tamper(f"UPDATE fund_fund SET opened_on = '2026-01-05' WHERE id = {fund.pk}")
+    fund.refresh_from_db()
+    assert not named(fund, "dated before the fund's books open")
+
+
+@pytest.mark.parametrize(
+    ("recorded", "named_"), [("2025-12-04 12:00+00", True), ("2025-12-05 12:00+00", False)]
+)
+def test_an_entry_more_than_31_days_ahead_of_its_recording_is_named(
+    fund, books, tamper, recorded, named_
+):
+    # g1 is dated 2026-01-05: 32 days after 2025-12-04, 31 after 2025-12-05.
+    tamper(f"UPDATE fund_transaction SET recorded_at = '{recorded}' WHERE id = {books['g1'].pk}")
+    message = f"{books['g1'].reference}: it is dated more than 31 days after it was recorded"
+    assert (message in problems(fund)) is named_
 
 
 def test_an_entry_recorded_while_its_day_was_closed_is_named(fund, books, tamper):
     tamper(f"UPDATE fund_bookslock SET at = '2000-01-01' WHERE fund_id = {fund.pk}")
-    assert named(
-        fund, f"{books['g1'].reference}: it is dated 2026-01-05, on or before the lock date"
+    assert (
+        f"{books['g1'].reference}: it is dated 2026-01-05, on or before the lock date 2026-01-31"
+    ) in problems(fund)
+
+
+def test_an_entry_dated_on_the_lock_date_itself_is_named(fund, books, tamper):
+    tamper(
+        "UPDATE fund_bookslock SET at = '2000-01-01', closed_through = '2026-01-05' "
+        f"WHERE fund_id = {fund.pk}"
     )
+    assert (
+        f"{books['g1'].reference}: it is dated 2026-01-05, on or before the lock date 2026-01-05"
+    ) in problems(fund)
+
+
+def test_the_lock_date_in_force_is_the_latest_one_set_before_the_entry(
+    fund, books, treasurer, tamper
+):
+    close_books(fund=fund, through=date(2026, 2, 28), actor=treasurer, reason="February")
+    # Both locks now seem set before anything was recorded: the later one, Feb 28, is in force.
+    tamper(
+        "UPDATE fund_bookslock SET at = CASE WHEN closed_through = '2026-01-31' "
+        f"THEN timestamptz '2000-01-01' ELSE '2000-01-02' END WHERE fund_id = {fund.pk}"
+    )
+    assert (
+        f"{books['g3'].reference}: it is dated 2026-02-03, on or before the lock date 2026-02-28"
+    ) in problems(fund)
 
 
 def test_a_reversal_link_without_its_kind_is_named(fund, books, without_check):
@@ -159,14 +198,17 @@ def test_a_reversal_link_without_its_kind_is_named(fund, books, without_check):
         "fund_transaction_reversal_links",
         f"UPDATE fund_transaction SET kind = 'journal' WHERE id = {books['r1'].pk}",
     )
-    assert named(fund, "its kind and its reversal link disagree")
+    assert f"{books['r1'].reference}: its kind and its reversal link disagree" in problems(fund)
 
 
 def test_a_reversal_of_a_later_transaction_is_named(fund, books, tamper):
     tamper(
         f"UPDATE fund_transaction SET reverses_id = {books['p2'].pk} WHERE id = {books['r1'].pk}"
     )
-    assert named(fund, "it reverses a transaction that is not earlier")
+    assert (
+        f"{books['r1'].reference}: it reverses a transaction that is not earlier in this fund's "
+        "ledger"
+    ) in problems(fund)
 
 
 def test_a_reversal_of_a_reversal_is_named(fund, books, treasurer, tamper):
@@ -180,7 +222,9 @@ def test_a_reversal_that_is_not_the_mirror_is_named(fund, books, tamper):
         "UPDATE fund_posting SET amount_cents = amount_cents / 2 "
         f"WHERE transaction_id = {books['r1'].pk}"
     )
-    assert named(fund, "it is not the exact mirror of the transaction it reverses")
+    assert (
+        f"{books['r1'].reference}: it is not the exact mirror of the transaction it reverses"
+    ) in problems(fund)
 
 
 def test_a_transaction_without_postings_is_named(fund, books, tamper):
@@ -194,14 +238,20 @@ def test_postings_that_do_not_sum_to_zero_are_named(fund, books, tamper):
         f"UPDATE fund_posting SET amount_cents = 20001 WHERE transaction_id = {books['g3'].pk} "
         f"AND account_id = {bank}"
     )
-    assert named(fund, "its postings sum to 1 cents instead of zero")
+    assert f"{books['g3'].reference}: its postings sum to 1 cents instead of zero" in (
+        problems(fund)
+    )
 
 
 def test_a_wrong_balance_after_is_named(fund, books, tamper):
     tamper(
         f"UPDATE fund_posting SET balance_after_cents = 1 WHERE transaction_id = {books['g1'].pk}"
     )
-    assert named(fund, "records balance 1, recomputed")
+    bank = account(fund, Role.BANK).pk
+    assert (
+        f"{books['g1'].reference}: its posting on account #{bank} records balance 1, "
+        "recomputed 100000"
+    ) in problems(fund)
 
 
 def test_a_posting_dated_apart_from_its_transaction_is_named(fund, books, tamper):
@@ -209,7 +259,10 @@ def test_a_posting_dated_apart_from_its_transaction_is_named(fund, books, tamper
         "UPDATE fund_posting SET effective_date = '2026-02-28' "
         f"WHERE transaction_id = {books['g3'].pk}"
     )
-    assert named(fund, "is dated 2026-02-28")
+    bank = account(fund, Role.BANK).pk
+    assert f"{books['g3'].reference}: its posting on account #{bank} is dated 2026-02-28" in (
+        problems(fund)
+    )
 
 
 # What is stored beside the chain
@@ -226,7 +279,10 @@ def test_a_removed_last_transaction_is_named_by_the_head(fund, books, tamper):
         f"DELETE FROM fund_posting WHERE transaction_id = {last.pk}",
         f"DELETE FROM fund_transaction WHERE id = {last.pk}",
     )
-    assert named(fund, "is not the last transaction's hash")
+    assert (
+        f"the stored chain head {last.hash[:12]}… is not the last transaction's hash "
+        f"{books['g3'].hash[:12]}… (transactions were removed or added outside fund_post)"
+    ) in problems(fund)
 
 
 def test_a_changed_gift_count_is_named(fund, books, tamper):
@@ -244,10 +300,27 @@ def test_a_changed_count_of_supported_cases_is_named(fund, books, tamper):
     assert named(fund, "case C-2026-0001 counts 0 payments; the ledger has 1")
 
 
+def test_a_case_row_the_ledger_never_paid_is_named(fund, books, tamper):
+    tamper(
+        "INSERT INTO fund_supportedcase (fund_id, case_ref, payments) "
+        f"VALUES ({fund.pk}, 'C-2026-0099', 1)"
+    )
+    assert problems(fund) == ["case C-2026-0099 counts 1 payments; the ledger has 0"]
+
+
+def test_a_removed_case_row_is_named(fund, books, tamper):
+    tamper(f"DELETE FROM fund_supportedcase WHERE case_ref = 'C-2026-0001' AND fund_id = {fund.pk}")
+    assert problems(fund) == ["case C-2026-0001 counts 0 payments; the ledger has 1"]
+
+
 @pytest.mark.parametrize(
     ("statement", "message"),
     [
-        ("UPDATE fund_account SET name = 'Petty cash' WHERE code = '1010'", "account 1010 is"),
+        (
+            "UPDATE fund_account SET name = 'Petty cash' WHERE code = '1010'",
+            "account 1010 is ('Petty cash', 'asset', 'bank', True), but the chart says ('Bank', "
+            "'asset', 'bank', True) (name, kind, role, may-not-overdraw)",
+        ),
         ("UPDATE fund_account SET kind = 'expense' WHERE code = '1010'", "account 1010 is"),
         ("UPDATE fund_account SET no_overdraft = false WHERE code = '1010'", "account 1010 is"),
         (
@@ -276,6 +349,24 @@ def test_a_wrong_daily_checkpoint_is_named(fund, books, tamper):
         f"WHERE account_id = {bank} AND day = '2026-01-10'"
     )
     assert problems(fund) == ["the daily checkpoint of account 1010 for 2026-01-10 is wrong"]
+
+
+def test_a_missing_daily_checkpoint_is_named(fund, books, tamper):
+    bank = account(fund, Role.BANK).pk
+    tamper(f"DELETE FROM fund_accountday WHERE account_id = {bank} AND day = '2026-01-10'")
+    assert problems(fund) == ["the daily checkpoint of account 1010 for 2026-01-10 is wrong"]
+
+
+def test_a_posting_moved_onto_another_funds_account_is_named_not_a_traceback(fund, books, tamper):
+    other = create_fund(actor=None, name="Bond Fund", slug="bonds", goal_cents=0, opened_on=OPENED)
+    elsewhere = account(other, Role.BANK).pk
+    tamper(
+        f"UPDATE fund_posting SET account_id = {elsewhere} WHERE transaction_id = "
+        f"{books['g3'].pk} AND account_id = {account(fund, Role.BANK).pk}"
+    )
+    assert f"the daily checkpoint of account #{elsewhere} for 2026-02-03 is wrong" in (
+        problems(fund)
+    )
 
 
 def test_a_checkpoint_without_postings_is_named(fund, books, tamper):
@@ -436,11 +527,52 @@ def test_a_seal_under_an_unknown_key_is_refused(fund, books, treasurer, settings
     assert named_in(result, "which is not one of the configured keys")
 
 
-def test_a_seal_notices_a_changed_currency_and_chart(fund, books, treasurer, tamper):
+def seal_problems(fund) -> list[str]:
+    """The seal problems, without the "the seal of <when> UTC: " each begins with."""
+    return [p.split(" UTC: ", 1)[1] for p in problems(fund) if p.startswith("the seal of ")]
+
+
+def test_a_seal_notices_a_changed_currency(fund, books, treasurer, tamper):
     seal_books(fund=fund, actor=treasurer)
     tamper(f"UPDATE fund_fund SET currency = 'EUR', restricted = true WHERE id = {fund.pk}")
     fund.refresh_from_db()
-    assert named(fund, "currency, restriction or opening day has changed since")
+    assert "the fund's id, currency, restriction or opening day has changed since" in (
+        seal_problems(fund)
+    )
+
+
+def test_a_seal_notices_a_changed_chart(fund, books, treasurer, tamper):
+    seal_books(fund=fund, actor=treasurer)
+    tamper(
+        f"UPDATE fund_account SET name = 'Petty cash' WHERE code = '1010' AND fund_id = {fund.pk}"
+    )
+    assert "the fund's chart of accounts has changed since" in seal_problems(fund)
+
+
+def test_a_seal_of_an_empty_ledger_claiming_a_chain_is_named(db, treasurer):
+    empty = create_fund(actor=None, name="New Fund", slug="new", goal_cents=0, opened_on=OPENED)
+    sealed = seals.Statement.parse(seal_books(fund=empty, actor=treasurer).statement)
+    forged = seals.sign(dataclasses.replace(sealed, chain_head="ab" * 32))
+
+    result = verify_fund(empty, sealed=[forged])
+
+    assert [str(p).split(" UTC: ", 1)[1] for p in result.problems] == [
+        "it seals an empty ledger with transactions in it"
+    ]
+
+
+def test_a_seal_names_its_transaction_by_fund_and_year(db, treasurer):
+    """Another fund's entries, and this fund's of another year, share the sealed number."""
+    other = create_fund(actor=None, name="Bond Fund", slug="bonds", goal_cents=0, opened_on=OPENED)
+    for n in range(3):
+        give_check(other, 100, key=f"other-{n}", on=date(2026, 1, 2))
+    fund = create_fund(actor=None, name="Valley", slug="valley2", goal_cents=0, opened_on=OPENED)
+    give_check(fund, 100, key="last-year", on=date(2025, 12, 30))
+    give_check(fund, 100, key="this-year", on=date(2026, 1, 2))
+    seal = seal_books(fund=fund, actor=treasurer)
+    assert seals.Statement.parse(seal.statement).reference == "2026-000001"
+
+    assert verify_fund(fund).ok, verify_fund(fund).problems
 
 
 def test_a_seal_trusted_by_public_key_alone_verifies(fund, books, treasurer, settings):

@@ -11,7 +11,7 @@ from django.core.management import CommandError
 
 from fund.models import ApiToken
 from fund.security.roles import VIEW_ALL_CASES, StaffRole, roles_of
-from tests.conftest import run
+from tests.conftest import make_staff, run
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_PASSWORD = "river lantern copper 1931"
@@ -152,3 +152,28 @@ def test_revoke_api_token_refuses_what_it_cannot_find(treasurer, prefix, message
     with pytest.raises(CommandError, match=message):
         run("revoke_api_token", prefix)
     assert ApiToken.objects.get().revoked_at is None
+
+
+@pytest.mark.django_db
+def test_revoke_api_token_tells_how_to_pick_among_tokens_sharing_a_prefix(client, treasurer):
+    first = run("issue_api_token", "tess").strip()
+    second = run("issue_api_token", "tess").strip()
+    ApiToken.objects.update(prefix=first[:10])
+
+    with pytest.raises(
+        CommandError, match=r"give the whole token, or revoke .* \(/admin/fund/apitoken/\)"
+    ):
+        run("revoke_api_token", first[:10])
+    run("revoke_api_token", second)
+
+    assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {second}").status_code == 401
+    assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {first}").status_code == 200
+
+
+@pytest.mark.django_db
+def test_issue_api_token_refuses_an_account_without_a_second_factor(django_user_model):
+    make_staff(django_user_model, "newbie", StaffRole.TREASURER, mfa=False)
+
+    with pytest.raises(CommandError, match="newbie has no second factor yet"):
+        run("issue_api_token", "newbie")
+    assert not ApiToken.objects.exists()

@@ -1,5 +1,6 @@
 """Production settings pass `manage.py check --deploy` and refuse a weak or missing CSP."""
 
+import base64
 import json
 import os
 import secrets
@@ -8,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
 from django.test import override_settings
 
 from fund.ledger import seals
@@ -88,13 +91,80 @@ def test_production_without_a_secret_key_refuses_to_start(production_env):
     assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
 
 
-def test_production_without_usable_field_keys_fails_the_deploy_check(production_env):
-    del production_env["FIELD_ENCRYPTION_KEYS"]
-    production_env["BLIND_INDEX_KEY"] = "c2hvcnQ="
+@pytest.mark.parametrize(
+    ("name", "value", "line"),
+    [
+        ("FIELD_ENCRYPTION_KEYS", None, "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off"),
+        ("BLIND_INDEX_KEY", None, "BLIND_INDEX_KEY must be set when DEBUG is off"),
+        ("FIELD_ENCRYPTION_KEYS", "k1:c2hvcnQ=", "FIELD_ENCRYPTION_KEYS key 'k1' is 5 bytes"),
+        ("BLIND_INDEX_KEY", "c2hvcnQ=", "BLIND_INDEX_KEY is 5 bytes"),
+    ],
+)
+def test_production_with_a_missing_or_broken_key_stops_at_start_up_with_one_line(
+    production_env, name, value, line
+):
+    if value is None:
+        del production_env[name]
+    else:
+        production_env[name] = value
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--check"],
+        cwd=ROOT,
+        env=production_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    [printed] = result.stderr.strip().splitlines()
+    assert printed.startswith(f"ImproperlyConfigured: {line}")
+
+
+# Every secret published with the demo is refused, whatever it is called.
+
+
+def test_the_demo_secret_key_fails_the_deploy_check(production_env):
+    production_env["SECRET_KEY"] = settings.DEMO_SECRET_KEY
     result = check_deploy(production_env)
     assert result.returncode != 0
-    assert "(fund.E006) FIELD_ENCRYPTION_KEYS is empty" in result.stderr
-    assert "(fund.E007) BLIND_INDEX_KEY is 5 bytes" in result.stderr
+    assert "(fund.E011) SECRET_KEY is the published demo key." in result.stderr
+
+
+DEMO_FIELD_KEY_BYTES = settings.DEMO_FIELD_KEY.partition(":")[2]
+
+
+@pytest.mark.parametrize(
+    ("keys", "kid"),
+    [
+        (settings.DEMO_FIELD_KEY, "demo"),
+        ("k2026:" + DEMO_FIELD_KEY_BYTES, "k2026"),
+        (crypto.generate_key_line("k2027") + ",old:" + DEMO_FIELD_KEY_BYTES, "old"),
+    ],
+    ids=["as published", "under another key id", "as an old key"],
+)
+def test_the_demo_field_key_fails_the_deploy_check_under_any_key_id(production_env, keys, kid):
+    production_env["FIELD_ENCRYPTION_KEYS"] = keys
+    result = check_deploy(production_env)
+    assert result.returncode != 0
+    assert f"(fund.E008) FIELD_ENCRYPTION_KEYS key {kid!r} is the published demo key." in (
+        result.stderr
+    )
+
+
+def test_the_demo_blind_index_key_fails_the_deploy_check(production_env):
+    production_env["BLIND_INDEX_KEY"] = settings.DEMO_BLIND_INDEX_KEY
+    result = check_deploy(production_env)
+    assert result.returncode != 0
+    assert "(fund.E012) BLIND_INDEX_KEY is the published demo key." in result.stderr
+
+
+def test_trusting_the_demo_seal_public_key_fails_the_deploy_check(production_env):
+    demo = Ed25519PrivateKey.from_private_bytes(base64.b64decode(settings.DEMO_SEAL_KEY))
+    production_env["LEDGER_SEAL_PUBLIC_KEYS"] = seals.public_key_text(demo.public_key())
+    result = check_deploy(production_env)
+    assert result.returncode != 0
+    assert "(fund.E013) LEDGER_SEAL_PUBLIC_KEYS trusts the demo's public key" in result.stderr
 
 
 @pytest.fixture
@@ -177,10 +247,7 @@ def test_the_deploy_check_warns_when_the_app_role_owns_the_ledger(production_env
     [
         ("", "(fund.E009) LEDGER_SEAL_KEY is not set"),
         ("c2hvcnQ=", "(fund.E009) LEDGER_SEAL_KEY holds 5 bytes"),
-        (
-            "QMJAHzoMBT6EoNQwnYL/PK/euTfzcBd2MX0vEdoOKNQ=",
-            "(fund.E010) LEDGER_SEAL_KEY is the published",
-        ),
+        (settings.DEMO_SEAL_KEY, "(fund.E010) LEDGER_SEAL_KEY is the published"),
     ],
 )
 def test_the_deploy_check_needs_a_seal_key_of_our_own(production_env, value, message):
@@ -188,3 +255,13 @@ def test_the_deploy_check_needs_a_seal_key_of_our_own(production_env, value, mes
     result = check_deploy(production_env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_behind_a_proxy_the_deploy_check_wants_the_client_address(production_env):
+    production_env["BEHIND_TLS_PROXY"] = "1"
+    result = check_deploy(production_env)
+    assert result.returncode != 0
+    assert "(fund.W015) BEHIND_TLS_PROXY is set but TRUSTED_PROXY_COUNT is 0" in result.stderr
+
+    production_env["TRUSTED_PROXY_COUNT"] = "1"
+    assert check_deploy(production_env).returncode == 0

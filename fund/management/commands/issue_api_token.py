@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from fund.errors import StaffError
 from fund.security.tokens import issue_api_token
 
 
@@ -21,10 +22,14 @@ class Command(BaseCommand):
             user = User.objects.get(username=options["username"], is_active=True)
         except User.DoesNotExist:
             raise CommandError(f"No active user {options['username']!r}.") from None
-        token, plaintext = issue_api_token(actor=None, user=user, name=options["name"][:100])
+        try:
+            token, plaintext = issue_api_token(actor=None, user=user, name=options["name"][:100])
+        except StaffError as error:
+            raise CommandError(str(error)) from None
         self.stdout.write(plaintext)
         self.stderr.write(
-            f"Token {token.prefix}… for {user.get_username()}: shown once, store it now. "
+            f"Token {token.prefix}… for {user.get_username()}, valid until "
+            f"{token.expires_at:%Y-%m-%d}: shown once, store it now. "
             f"Send it as 'Authorization: Bearer <token>'. Revoke with: "
             f"manage.py revoke_api_token {token.prefix}"
         )

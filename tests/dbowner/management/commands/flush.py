@@ -24,6 +24,7 @@ GUARDED = [
     "fund_bookslock",
     "fund_seal",
     "fund_accesslog",
+    "fund_securityevent",
 ]
 
 

@@ -1,0 +1,23 @@
+"""The range of days the books take: every effective date, lock date and date filter falls in it.
+
+A year-1 entry would be numbered `1-000001` and its own links would not resolve, and date
+arithmetic at the ends of Python's range overflows; no real fund keeps books outside this range.
+Forms (fund.ledger.forms.BookDateField), the API (fund.ledger.api.book_day, 422) and
+post_transaction all keep to it.
+"""
+
+from datetime import date
+
+FIRST_BOOK_DAY = date(2000, 1, 1)
+LAST_BOOK_DAY = date(2099, 12, 31)
+# The same range as a pattern, for the API's schema (JSON Schema bounds numbers, not dates).
+BOOK_DAY_PATTERN = "^20[0-9]{2}-"
+OUTSIDE_THE_BOOKS = (
+    f"Enter a date from {FIRST_BOOK_DAY:%Y-%m-%d} to {LAST_BOOK_DAY:%Y-%m-%d}: "
+    "the books take no other days."
+)
+
+
+def in_the_books(day: date) -> bool:
+    """Return whether a day falls in the range the books take."""
+    return FIRST_BOOK_DAY <= day <= LAST_BOOK_DAY
