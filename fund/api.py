@@ -62,6 +62,8 @@ ERROR_STATUSES: dict[str, int] = {
     "fund.errors.IdempotencyConflict": 409,
     "fund.errors.AlreadyReversed": 409,
     "fund.errors.NotAllowed": 403,
+    "donations.errors.DonationError": 400,
+    "donations.errors.GiftNotFound": 404,
 }
 _statuses: dict[type[Exception], int] = {
     import_string(path): code for path, code in ERROR_STATUSES.items()
@@ -78,3 +80,4 @@ for _error_class in _statuses:
     api.add_exception_handler(_error_class, refuse)  # type: ignore[arg-type]  # stub wants classes too
 
 api.add_router("/", "fund.ledger.api.router")
+api.add_router("/", "donations.api.router")

@@ -18,6 +18,7 @@ DEMO_SECRET_KEY = "insecure-demo-key-only-for-DEBUG-never-in-production"  # noqa
 DEMO_FIELD_KEY = "demo:ZGVtby1vbmx5LWZpZWxkLWtleS1uZXZlci1wcm9kdWM="
 DEMO_BLIND_INDEX_KEY = "ZGVtby1vbmx5LWJsaW5kLWluZGV4LWtleS1uZXZlci1wcm9k"
 DEMO_SEAL_KEY = "QMJAHzoMBT6EoNQwnYL/PK/euTfzcBd2MX0vEdoOKNQ="
+DEMO_STRIPE_WEBHOOK_SECRET = "whsec_demo_only_published_with_the_demo_never_in_production"  # noqa: S105
 
 env = environ.Env()
 
@@ -59,6 +60,8 @@ MIDDLEWARE = [
     "fund.security.inputs.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The donor's language: the switcher's cookie (set_language), else the browser's preference.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -193,6 +196,10 @@ if SECURE_COOKIES:
     CSRF_COOKIE_NAME = "__Host-csrftoken"
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_NAME = "__Host-language"
+    LANGUAGE_COOKIE_SECURE = True
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
@@ -220,6 +227,10 @@ SECURE_CSP = {
 }
 
 LANGUAGE_CODE = "en-us"
+# The donor's pages, the public fund page and receipts speak these; every string is marked for
+# translation, so another language (Somali) needs only its locale/<code>/ catalogue and a line here.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="America/Los_Angeles")
 USE_I18N = True
 USE_TZ = True
@@ -266,8 +277,17 @@ if DEBUG:
 
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
-STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Comma-separated: while rotating, the new secret and the old one are both accepted.
+STRIPE_WEBHOOK_SECRETS = env.list("STRIPE_WEBHOOK_SECRET", default=[])
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# Demo mode: Checkout is a local page that signs its own webhook (donations.stripe). Never in
+# production: check --deploy refuses it.
+STRIPE_DEMO = env.bool("STRIPE_DEMO", default=DEBUG and not STRIPE_SECRET_KEY)
+if STRIPE_DEMO:
+    STRIPE_WEBHOOK_SECRETS = STRIPE_WEBHOOK_SECRETS or [DEMO_STRIPE_WEBHOOK_SECRET]
+# Bounds of one online gift, in whole units of the fund's currency.
+ONLINE_GIFT_MIN = 1
+ONLINE_GIFT_MAX = env.int("ONLINE_GIFT_MAX", default=10_000)
 
 _email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 _smtp_options = {
@@ -289,6 +309,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Defense Fund <norepl
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 DEFAULT_FUND_SLUG = env.str("DEFAULT_FUND_SLUG", default="")
+# The site's own address, for links in e-mails (receipts, "manage my monthly gift").
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 
 # The largest amount a person may type or post on one leg, in whole units of the fund's currency
 # (10,000,000 is $10,000,000.00): far above any real bond or fee, far below the ledger's range.
@@ -309,6 +331,8 @@ LOGGING = {
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "pgtrigger": {"level": "WARNING"},
+        # WeasyPrint narrates every step of every PDF at INFO.
+        "weasyprint": {"level": "WARNING"},
     },
 }
 

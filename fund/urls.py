@@ -13,6 +13,9 @@ admin.site.site_header = "Defense Fund administration"
 
 urlpatterns = [
     path("", include("fund.public.urls")),
+    path("", include("donations.urls")),
+    # set_language: the language switcher in the base layout posts here.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("staff/", views.dashboard, name="dashboard"),
     path("staff/ledger/", include("fund.ledger.urls")),
     path("accounts/", include("allauth.urls")),

@@ -9,6 +9,8 @@ os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0N
 os.environ.setdefault("BLIND_INDEX_KEY", "dGVzdC1vbmx5LWJsaW5kLWluZGV4LWtleS0wMTIzNDU2Nzg5")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("LEDGER_SEAL_KEY", "UnKOml8Mt2SPg+4Y4GO27r4J/00XwZ+RI1JHHYO6aoc=")
+# tests/donations/stripe_objects.py signs the suite's webhook events with it.
+os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_test_only_secret_for_the_suite")
 # `make test` (tests/pg.py) sets the real ones; this default lets tools import the settings.
 os.environ.setdefault("DATABASE_URL", "postgres://fund_app@127.0.0.1:5432/defense_fund")
 

@@ -2,13 +2,18 @@
 
 Everything here is fictional. The same seed gives the same books; re-running replays the same
 idempotency keys, so seeding twice changes nothing.
+
+Money that comes in (online gifts, a refund, Stripe payouts, union locals' checks) is recorded
+by a `DemoMoney`: seed_demo passes the donations app's (`donations.demo`), which records it as
+donations through that app's own services, as real money is; `LedgerMoney` here posts the same
+amounts straight to the ledger, for a fund app without donations.
 """
 
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.contrib.auth.models import User
 
@@ -25,6 +30,24 @@ FIRST_DAY = date(2025, 12, 1)
 LAST_DAY = date(2026, 11, 20)
 CLOSED_THROUGH = date(2026, 9, 30)
 UNION_LOCALS = ["Local 11", "Local 399", "Local 1877", "Local 5", "Local 2850", "Local 1000"]
+# A donor gives $100 twice by mistake; the second gift is refunded the same day.
+MISTAKEN_GIFT = (date(2026, 2, 14), 10_000)
+
+
+class DemoMoney(Protocol):
+    """Records the demo year's incoming money, keeping `books`' running cash (`books.recorded`)."""
+
+    def online_gift(self, books: "DemoBooks", day: date, cents: int) -> None:
+        """A card gift paid on `day`, and Stripe's fee on it."""
+
+    def refunded_gift(self, books: "DemoBooks", day: date, cents: int) -> None:
+        """A card gift paid on `day` and refunded in full the same day (Stripe keeps its fee)."""
+
+    def payout(self, books: "DemoBooks", day: date) -> None:
+        """Stripe pays everything in Stripe clearing into the bank on `day`."""
+
+    def union_check(self, books: "DemoBooks", day: date, local: str, cents: int) -> None:
+        """A union local's check received on `day`, deposited the next day."""
 
 
 @dataclass
@@ -33,10 +56,17 @@ class DemoBooks:
 
     fund: Fund
     treasurer: User
+    money: DemoMoney
     accounts: dict[str, Account] = field(default_factory=dict)
     count: int = 0
     bank: int = 0
     clearing: int = 0
+
+    def recorded(self, *, postings: int, bank: int = 0, clearing: int = 0) -> None:
+        """Count postings another app's services made, and the cash they moved."""
+        self.count += postings
+        self.bank += bank
+        self.clearing += clearing
 
     def post(self, debit: str, credit: str, cents: int, **fields: Any) -> Transaction:
         """Post a two-leg transaction: `cents` from `credit` to `debit`."""
@@ -74,15 +104,22 @@ class DemoBooks:
         return txn
 
 
-def seed_fund(*, treasurer: User, progress: Callable[[str], object] = print) -> Fund:
+def seed_fund(
+    *,
+    treasurer: User,
+    money: DemoMoney | None = None,
+    progress: Callable[[str], object] = print,
+    slug: str = DEMO_FUND_SLUG,
+) -> Fund:
     """Create the demo fund (if missing) and post its year of activity, saying how far it got.
 
-    Idempotent: a second run replays the same keys and posts nothing new.
+    Incoming money is recorded by `money` (LedgerMoney if None). Idempotent: a second run
+    replays the same keys and posts nothing new.
     """
-    fund = Fund.objects.filter(slug=DEMO_FUND_SLUG).first() or create_fund(
+    fund = Fund.objects.filter(slug=slug).first() or create_fund(
         actor=None,
         name="Valley Labor Council Worker Defense Fund",
-        slug=DEMO_FUND_SLUG,
+        slug=slug,
         goal_cents=15_000_000,
         opened_on=FIRST_DAY,
         tax_status=Fund.TaxStatus.LABOR,
@@ -92,7 +129,7 @@ def seed_fund(*, treasurer: User, progress: Callable[[str], object] = print) -> 
             "families. Any worker, union member or not."
         ),
     )
-    books = DemoBooks(fund=fund, treasurer=treasurer)
+    books = DemoBooks(fund=fund, treasurer=treasurer, money=money or LedgerMoney())
     books.accounts = {account.role: account for account in fund.accounts.all()}
     rng = random.Random(2026)  # noqa: S311  (demo data, not security)
     case_number = 0
@@ -101,19 +138,14 @@ def seed_fund(*, treasurer: User, progress: Callable[[str], object] = print) -> 
         if day.day == 1:
             progress(f"  {day:%B %Y}…")
         _online_gifts(books, rng, day)
+        if day == MISTAKEN_GIFT[0]:
+            books.money.refunded_gift(books, day, MISTAKEN_GIFT[1])
         if day.weekday() == 4 and books.clearing > 0:
-            books.post(
-                Role.BANK,
-                Role.STRIPE_CLEARING,
-                books.clearing,
-                on=day,
-                kind=Kind.PAYOUT,
-                memo="Stripe payout",
-                system=True,
-                source_ref=f"po_demo{books.count}",
-            )
+            books.money.payout(books, day)
         if day.day in (3, 17):
-            _union_local_check(books, rng, day)
+            local = rng.choice(UNION_LOCALS)
+            cents = rng.choice([50_000, 100_000, 150_000, 250_000, 500_000])
+            books.money.union_check(books, day, local, cents)
         if day.day == 12 and books.bank > 600_000:
             case_number += 1
             _pay_for_case(books, rng, day, f"C-{day.year}-{case_number:04d}")
@@ -123,7 +155,7 @@ def seed_fund(*, treasurer: User, progress: Callable[[str], object] = print) -> 
         actor=treasurer,
         fund=fund,
         amount_cents=250_000,
-        source_ref="demo:approved-attorney-retainer",
+        source_ref=f"demo:{fund.slug}:approved-attorney-retainer",
     )
     close_books(fund=fund, through=CLOSED_THROUGH, actor=treasurer, reason="Quarter-end close")
     return fund
@@ -132,6 +164,20 @@ def seed_fund(*, treasurer: User, progress: Callable[[str], object] = print) -> 
 def _online_gifts(books: DemoBooks, rng: random.Random, day: date) -> None:
     for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):
         cents = rng.choice([1_000, 2_000, 2_500, 5_000, 5_000, 10_000, 10_000, 25_000, 50_000])
+        books.money.online_gift(books, day, cents)
+
+
+def demo_fee(cents: int) -> int:
+    """Return the demo's Stripe fee on a card gift: 2.9% rounded up to the cent, plus 30 cents
+    (as donations' stand-in for Stripe charges it, so both ways of seeding give one ledger)."""
+    return -(-cents * 29 // 1000) + 30
+
+
+class LedgerMoney:
+    """Posts the demo's incoming money straight to the ledger (no donations app)."""
+
+    def online_gift(self, books: DemoBooks, day: date, cents: int) -> None:
+        """A card gift paid on `day`, and Stripe's fee on it."""
         books.post(
             Role.STRIPE_CLEARING,
             Role.CONTRIBUTIONS,
@@ -145,7 +191,7 @@ def _online_gifts(books: DemoBooks, rng: random.Random, day: date) -> None:
         books.post(
             Role.PROCESSING_FEES,
             Role.STRIPE_CLEARING,
-            cents * 29 // 1000 + 30,
+            demo_fee(cents),
             on=day,
             kind=Kind.STRIPE_FEE,
             memo="Stripe fee",
@@ -153,27 +199,52 @@ def _online_gifts(books: DemoBooks, rng: random.Random, day: date) -> None:
             source_ref=f"txn_demo{books.count}",
         )
 
+    def refunded_gift(self, books: DemoBooks, day: date, cents: int) -> None:
+        """A card gift paid on `day` and refunded in full the same day (Stripe keeps its fee)."""
+        self.online_gift(books, day, cents)
+        books.post(
+            Role.REFUNDS,
+            Role.STRIPE_CLEARING,
+            cents,
+            on=day,
+            kind=Kind.REFUND,
+            memo="Refund of an online gift",
+            system=True,
+            source_ref=f"ch_demo{books.count}",
+        )
 
-def _union_local_check(books: DemoBooks, rng: random.Random, day: date) -> None:
-    local = rng.choice(UNION_LOCALS)
-    cents = rng.choice([50_000, 100_000, 150_000, 250_000, 500_000])
-    books.post(
-        Role.UNDEPOSITED,
-        Role.CONTRIBUTIONS,
-        cents,
-        on=day,
-        kind=Kind.GIFT_OFFLINE,
-        memo=f"Check from {local}",
-        source_ref=f"check-{books.count}",
-    )
-    books.post(
-        Role.BANK,
-        Role.UNDEPOSITED,
-        cents,
-        on=day + timedelta(days=1),
-        kind=Kind.DEPOSIT,
-        memo=f"Deposit of the check from {local}",
-    )
+    def payout(self, books: DemoBooks, day: date) -> None:
+        """Stripe pays everything in Stripe clearing into the bank on `day`."""
+        books.post(
+            Role.BANK,
+            Role.STRIPE_CLEARING,
+            books.clearing,
+            on=day,
+            kind=Kind.PAYOUT,
+            memo="Stripe payout",
+            system=True,
+            source_ref=f"po_demo{books.count}",
+        )
+
+    def union_check(self, books: DemoBooks, day: date, local: str, cents: int) -> None:
+        """A union local's check received on `day`, deposited the next day."""
+        books.post(
+            Role.UNDEPOSITED,
+            Role.CONTRIBUTIONS,
+            cents,
+            on=day,
+            kind=Kind.GIFT_OFFLINE,
+            memo=f"Check from {local}",
+            source_ref=f"check-{books.count}",
+        )
+        books.post(
+            Role.BANK,
+            Role.UNDEPOSITED,
+            cents,
+            on=day + timedelta(days=1),
+            kind=Kind.DEPOSIT,
+            memo=f"Deposit of the check from {local}",
+        )
 
 
 def _pay_for_case(books: DemoBooks, rng: random.Random, day: date, case_ref: str) -> None:

@@ -44,7 +44,16 @@ TEXT_LIMITS = {"memo": 500, "reason": 500, "source_ref": 100, "case_ref": 20}
 # Idempotency keys the system makes begin with one of these and a colon ("reversal:1234"); a key a
 # person or API client supplies is kept apart under "journal:<their id>:" (supplied_key), and may
 # hold no colon, so it can never take a system key's form.
-SYSTEM_KEY_NAMESPACES = ("reversal", "stripe", "disbursement", "bond", "refund", "demo")
+SYSTEM_KEY_NAMESPACES = (
+    "reversal",
+    "stripe",
+    "disbursement",
+    "bond",
+    "refund",
+    "demo",
+    "gift",
+    "deposit",
+)
 SUPPLIED_KEY = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 

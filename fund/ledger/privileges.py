@@ -27,13 +27,9 @@ LEDGER_TABLES = (
     "fund_seal",
     "fund_commitment",
 )
-# Rows the app adds but never changes: the access log, security events, the history of staff.
-APPEND_ONLY_TABLES = (
-    "fund_accesslog",
-    "fund_securityevent",
-    "fund_userevent",
-    "fund_usergroupevent",
-)
+# Rows the app adds but never changes: the access log, security events, and every app's change
+# history (the pghistory event tables, found by `history_tables`).
+APPEND_ONLY_TABLES = ("fund_accesslog", "fund_securityevent")
 FUNCTIONS = (
     "fund_post(bigint, text, date, text, text, text, text, text, bigint, bigint, bigint[], "
     "bigint[], boolean)",
@@ -89,11 +85,25 @@ def as_owner(connection: BaseDatabaseWrapper) -> Iterator[None]:
         connection.settings_dict.update(saved)
 
 
+def history_tables() -> list[str]:
+    """Return the tables of every installed app's change history (pghistory's event models)."""
+    from django.apps import apps
+    from pghistory.models import Event
+
+    return sorted(
+        model._meta.db_table
+        for model in apps.get_models()
+        if issubclass(model, Event) and not model._meta.proxy
+    )
+
+
 def grant_statements(runtime: str, database: str) -> list[sql.Composable]:
     """Return the GRANTs and REVOKEs that give the runtime role what it needs, and no more."""
     role = sql.Identifier(runtime)
     ledger = sql.SQL(", ").join(sql.Identifier(t) for t in LEDGER_TABLES)
-    append_only = sql.SQL(", ").join(sql.Identifier(t) for t in APPEND_ONLY_TABLES)
+    append_only = sql.SQL(", ").join(
+        sql.Identifier(t) for t in (*APPEND_ONLY_TABLES, *history_tables())
+    )
     statements: list[sql.Composable] = [
         sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"),
         sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database)),

@@ -221,6 +221,21 @@ def list_funds() -> QuerySet[Fund]:
     return Fund.objects.select_related("head").order_by("name")
 
 
+def account_for(fund: Fund, role: str) -> Account:
+    """Return the fund's account with this role in the chart (Bank, Stripe clearing, …)."""
+    return Account.objects.get(fund=fund, role=role)
+
+
+def open_day(fund: Fund, day: date) -> date:
+    """Return the day, or the first day after the lock date if the books are closed through it.
+
+    For money that arrives late (a Stripe event delayed past a close): the closed days stay as
+    they were and the entry is booked on the first open day, saying when it happened.
+    """
+    closed = LedgerHead.objects.values_list("closed_through", flat=True).get(fund=fund)
+    return day if closed is None or day > closed else closed + timedelta(days=1)
+
+
 def get_account(fund: Fund, code: str) -> Account:
     """Return the fund's account with this code or raise Http404."""
     return get_object_or_404(Account, fund=fund, code=code)

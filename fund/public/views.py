@@ -2,6 +2,7 @@
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_noop
 
 from fund.ledger.models import Fund
 from fund.ledger.progress import (
@@ -13,6 +14,16 @@ from fund.ledger.progress import (
     spending_by_category,
 )
 from fund.public import charts
+
+# The spending accounts' default names, which the page shows translated ({% translate %}); an
+# account an admin renamed is shown as named.
+SPENDING_NAMES = (
+    gettext_noop("Attorney fees"),
+    gettext_noop("Filing fees"),
+    gettext_noop("Family support"),
+    gettext_noop("Other program costs"),
+    gettext_noop("Bond forfeiture loss"),
+)
 
 
 def home(request: HttpRequest) -> HttpResponse:

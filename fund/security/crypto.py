@@ -118,6 +118,16 @@ def blind_index(value: str, *, context: str) -> str:
     return hmac.new(blind_index_key(), message, hashlib.sha256).hexdigest()
 
 
+def email_index(value: str, *, context: str) -> str:
+    """Return the blind index of an e-mail address, case-insensitively (a.b@x.org is not ab@x.org,
+    so its punctuation is kept, unlike `blind_index`)."""
+    normalised = unicodedata.normalize("NFKC", value).strip().casefold()
+    if "@" not in normalised:
+        raise ValueError(f"Nothing to index for {context}: not an e-mail address.")
+    message = context.encode("utf-8") + b"\x00" + normalised.encode("utf-8")
+    return hmac.new(blind_index_key(), message, hashlib.sha256).hexdigest()
+
+
 def a_number_index(value: str, *, context: str) -> str:
     """Return the blind index of an A-number however it was typed: A012-345-678, 12345678 and the
     same in full-width digits are one number (its ASCII digits, without leading zeros)."""

@@ -82,6 +82,20 @@ STAFF_ADMINS = Permission(
     "Only an admin can manage staff accounts and their API tokens.",
 )
 
+GIFT_READERS = Permission(
+    "read_gifts", _READERS, "Only treasurers, auditors and admins can see gifts and payouts."
+)
+DONOR_READERS = Permission(
+    "read_donors",
+    frozenset({StaffRole.TREASURER, StaffRole.ADMIN}),
+    "Only treasurers and admins can see who gave.",
+)
+GIFT_RECORDERS = Permission(
+    "record_gifts",
+    frozenset({StaffRole.TREASURER}),
+    "Only a treasurer can record gifts, deposits and pledges.",
+)
+
 POLICY: tuple[Permission, ...] = (
     STAFF,
     LEDGER_READERS,
@@ -91,6 +105,9 @@ POLICY: tuple[Permission, ...] = (
     SEALERS,
     FUND_ADMINS,
     STAFF_ADMINS,
+    GIFT_READERS,
+    DONOR_READERS,
+    GIFT_RECORDERS,
 )
 
 

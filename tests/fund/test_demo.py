@@ -39,7 +39,10 @@ def snapshot() -> list[tuple]:
 
 @pytest.fixture
 def debug(settings):
+    # As `make demo` runs: DEBUG on, no Stripe key, so Stripe is played by the demo's own pages.
     settings.DEBUG = True
+    settings.STRIPE_DEMO = True
+    settings.STRIPE_SECRET_KEY = ""
 
 
 def test_seed_demo_twice_gives_the_same_accounts_and_prints_how_to_get_in(debug):

@@ -1,16 +1,26 @@
-"""manage.py seed_demo: demo staff (and, later, a demo fund) for `make demo`. Idempotent."""
+"""manage.py seed_demo: demo staff and a demo fund's year for `make demo`. Idempotent."""
 
 import os
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
+from django.utils.module_loading import import_string
 
-from fund.demo.ledger import seed_fund
+from fund.demo.ledger import DemoMoney, seed_fund
 from fund.demo.staff import DEMO_PASSWORD, DEMO_TOTP_SECRET, SeededAccount, seed_staff
 
 # `make demo HOST=0.0.0.0` serves the demo to the local network and says where.
 DEMO_URL = os.environ.get("DEMO_URL", "http://127.0.0.1:8000")
+# The donations app records the demo's gifts as donations; found by name, as `fund` never
+# imports it (ARCHITECTURE.md §3).
+DONATIONS_MONEY = "donations.demo.DonationsMoney"
+# The seed runs each task as it is queued (a fee, a payout's reconciliation), as a worker would
+# at once, so the demo year's fees are booked on their days, before its months are closed.
+RUN_TASKS_AT_ONCE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
 class Command(BaseCommand):
@@ -22,7 +32,14 @@ class Command(BaseCommand):
         self.stdout.write("Seeding the demo: staff accounts, then a year of invented books…")
         staff = seed_staff()
         treasurer = next(s.user for s in staff if s.account.username == "treasurer")
-        fund = seed_fund(treasurer=treasurer, progress=self.stdout.write)
+        with override_settings(TASKS=RUN_TASKS_AT_ONCE):
+            try:
+                money: DemoMoney | None = (
+                    import_string(DONATIONS_MONEY)() if apps.is_installed("donations") else None
+                )
+            except ImproperlyConfigured as error:
+                raise CommandError(str(error)) from None
+            fund = seed_fund(treasurer=treasurer, money=money, progress=self.stdout.write)
         self.stdout.write(f"Demo fund: {fund.name} ({fund.transactions.count()} transactions)")
         self.print_logins(staff)
 

@@ -1,0 +1,86 @@
+"""Payouts: Stripe paying its balance out to the bank (Stripe clearing → Bank), and back again if
+the bank refuses it.
+
+A Stripe account pays out for one fund: the one named in the payout's `metadata.fund`, or else
+DEFAULT_FUND_SLUG (docs/donations.md). Whether a payout matches the ledger is checked afterwards,
+by a task that reads its balance transactions (donations.services.reconciliation).
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from donations.models import Payout
+from donations.services.common import day_of, fund_named, lock
+from fund.ledger.entries import Leg
+from fund.ledger.models import Account, Transaction
+from fund.ledger.posting import post_transaction
+from fund.ledger.queries import account_for, open_day
+from fund.ledger.services import reverse_transaction
+
+Role = Account.Role
+Object = dict[str, Any]
+
+
+def record_payout_paid(payout: Object) -> Payout:
+    """Book a paid payout once, and have it reconciled after commit."""
+    lock(f"payout:{payout['id']}")
+    record = Payout.objects.select_for_update().filter(stripe_payout=payout["id"]).first()
+    if record is None:
+        record = Payout.objects.create(
+            fund=fund_named(payout.get("metadata") or {}),
+            stripe_payout=payout["id"],
+            amount_cents=int(payout["amount"]),
+            arrival_date=day_of(int(payout.get("arrival_date") or payout["created"])),
+        )
+    if record.transaction_id is not None or record.status == Payout.Status.FAILED:
+        return record
+    record.transaction = post_transaction(
+        fund=record.fund,
+        legs=[
+            Leg(account_for(record.fund, Role.BANK), record.amount_cents),
+            Leg(account_for(record.fund, Role.STRIPE_CLEARING), -record.amount_cents),
+        ],
+        effective_date=open_day(record.fund, record.arrival_date),
+        kind=Transaction.Kind.PAYOUT,
+        memo="Stripe payout",
+        idempotency_key=f"stripe:payout:{payout['id']}",
+        actor=None,
+        source_ref=payout["id"][:100],
+    )
+    record.save(update_fields=["transaction"])
+    _after_commit_reconcile(record)
+    return record
+
+
+def record_payout_failed(payout: Object) -> Payout:
+    """Mark a payout failed; if it was booked as paid, reverse that: the money is back at Stripe."""
+    lock(f"payout:{payout['id']}")
+    record = Payout.objects.select_for_update().filter(stripe_payout=payout["id"]).first()
+    if record is None:
+        record = Payout.objects.create(
+            fund=fund_named(payout.get("metadata") or {}),
+            stripe_payout=payout["id"],
+            amount_cents=int(payout["amount"]),
+            arrival_date=day_of(int(payout.get("arrival_date") or payout["created"])),
+            status=Payout.Status.FAILED,
+        )
+        return record
+    if record.transaction is not None and record.failed_transaction_id is None:
+        record.failed_transaction = reverse_transaction(
+            original=record.transaction,
+            actor=None,
+            memo="Stripe payout failed: the bank returned it",
+            effective_date=open_day(record.fund, timezone.localdate()),
+        )
+    record.status = Payout.Status.FAILED
+    record.save(update_fields=["status", "failed_transaction"])
+    return record
+
+
+def _after_commit_reconcile(record: Payout) -> None:
+    from donations.tasks import reconcile_payout
+
+    payout_id = record.pk
+    transaction.on_commit(lambda: reconcile_payout.enqueue(payout_id))
