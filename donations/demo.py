@@ -46,6 +46,8 @@ PLEDGE = ("Local 399", 1_000_000, date(2026, 3, 31))
 class DonationsMoney:
     """Records the demo year's incoming money as donations (fund.demo.ledger.DemoMoney)."""
 
+    gift_key_prefix = "stripe:"
+
     def __init__(self) -> None:
         if not gateway.demo_mode():
             raise ImproperlyConfigured(

@@ -37,6 +37,10 @@ MISTAKEN_GIFT = (date(2026, 2, 14), 10_000)
 class DemoMoney(Protocol):
     """Records the demo year's incoming money, keeping `books`' running cash (`books.recorded`)."""
 
+    # How the idempotency keys of its online gifts begin: a fund seeded by another DemoMoney
+    # (an older version of the demo) is refused rather than seeded twice under other keys.
+    gift_key_prefix: str
+
     def online_gift(self, books: "DemoBooks", day: date, cents: int) -> None:
         """A card gift paid on `day`, and Stripe's fee on it."""
 
@@ -130,6 +134,12 @@ def seed_fund(
         ),
     )
     books = DemoBooks(fund=fund, treasurer=treasurer, money=money or LedgerMoney())
+    online = fund.transactions.filter(kind=Kind.GIFT_ONLINE)
+    if online.exclude(idempotency_key__startswith=books.money.gift_key_prefix).exists():
+        raise ValueError(
+            f"The demo fund {slug!r} was seeded by an older version of the demo: remove the "
+            "demo's database (make clean, or delete var/pg/) and run make demo again."
+        )
     books.accounts = {account.role: account for account in fund.accounts.all()}
     rng = random.Random(2026)  # noqa: S311  (demo data, not security)
     case_number = 0
@@ -175,6 +185,8 @@ def demo_fee(cents: int) -> int:
 
 class LedgerMoney:
     """Posts the demo's incoming money straight to the ledger (no donations app)."""
+
+    gift_key_prefix = "demo:"
 
     def online_gift(self, books: DemoBooks, day: date, cents: int) -> None:
         """A card gift paid on `day`, and Stripe's fee on it."""

@@ -83,3 +83,20 @@ def test_the_demo_books_its_gifts_only_through_the_demo_checkout(settings):
     settings.STRIPE_DEMO = False
     with pytest.raises(ImproperlyConfigured, match="seed_demo needs demo mode"):
         DonationsMoney()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_demo_seeded_by_the_ledger_alone_is_not_seeded_again_as_donations(
+    demo, django_user_model
+):
+    # A volunteer's var/pg/ from before the demo's gifts were donations: seeding it again would
+    # book the year twice under other keys.
+    treasurer = make_staff(django_user_model, "demo-treasurer", StaffRole.TREASURER)
+    fund = seed_fund(treasurer=treasurer, money=LedgerMoney())
+    count = Transaction.objects.count()
+
+    with pytest.raises(ValueError, match="seeded by an older version of the demo"):
+        seed_fund(treasurer=treasurer, money=DonationsMoney())
+
+    assert Transaction.objects.count() == count
+    assert not Gift.objects.filter(fund=fund).exists()

@@ -8,7 +8,7 @@ from django.db import DatabaseError, transaction
 from fund.errors import InvalidTransaction, NotAllowed, UnbalancedTransaction
 from fund.ledger.chain import content_digest
 from fund.ledger.entries import Leg
-from fund.ledger.posting import MAX_ATTEMPTS, post_transaction
+from fund.ledger.posting import MAX_ATTEMPTS, post_transaction, supplied_key
 from fund.models import Transaction
 from tests.fund.conftest import DAY, Kind, Role, account
 
@@ -78,6 +78,24 @@ def test_someone_who_may_not_post_is_refused_at_the_door(fund, auditor):
         attempt(fund, actor=auditor)
     assert str(refused.value) == "Only a treasurer can post to the ledger."
     assert not Transaction.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "key", ["", "x" * 101, "reversal:100", "stripe:gift:pi_1", "a b", "café", "key\n", None, 12]
+)
+def test_a_supplied_key_that_could_pass_for_a_system_key_or_is_malformed_is_refused(treasurer, key):
+    with pytest.raises(InvalidTransaction) as refused:
+        supplied_key(key, supplier=treasurer)
+    assert str(refused.value) == (
+        "An idempotency key is 1 to 100 letters, digits, '.', '_' or '-'."
+    )
+
+
+def test_a_supplied_key_is_kept_apart_for_each_person(treasurer, auditor):
+    key = "form-2026.11_30-" + "x" * 84  # 100 characters, every kind allowed
+
+    assert supplied_key(key, supplier=treasurer) == f"journal:{treasurer.pk}:{key}"
+    assert supplied_key(key, supplier=treasurer) != supplied_key(key, supplier=auditor)
 
 
 def test_the_digest_refuses_a_value_it_does_not_cover(fund):

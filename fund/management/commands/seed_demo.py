@@ -39,7 +39,10 @@ class Command(BaseCommand):
                 )
             except ImproperlyConfigured as error:
                 raise CommandError(str(error)) from None
-            fund = seed_fund(treasurer=treasurer, money=money, progress=self.stdout.write)
+            try:
+                fund = seed_fund(treasurer=treasurer, money=money, progress=self.stdout.write)
+            except ValueError as error:
+                raise CommandError(str(error)) from None
         self.stdout.write(f"Demo fund: {fund.name} ({fund.transactions.count()} transactions)")
         self.print_logins(staff)
 
