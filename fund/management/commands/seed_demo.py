@@ -1,6 +1,9 @@
 """manage.py seed_demo: demo staff and a demo fund's year for `make demo`. Idempotent."""
 
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.apps import apps
@@ -21,6 +24,22 @@ DONATIONS_MONEY = "donations.demo.DonationsMoney"
 # The seed runs each task as it is queued (a fee, a payout's reconciliation), as a worker would
 # at once, so the demo year's fees are booked on their days, before its months are closed.
 RUN_TASKS_AT_ONCE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# Each of the year's events and tasks logs a line; while seeding they would drown its progress.
+QUIET_WHILE_SEEDING = ("django.tasks", "donations")
+
+
+@contextmanager
+def quiet(names: tuple[str, ...]) -> Iterator[None]:
+    """Log only warnings and errors from these loggers for a while."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 class Command(BaseCommand):
@@ -32,7 +51,7 @@ class Command(BaseCommand):
         self.stdout.write("Seeding the demo: staff accounts, then a year of invented books…")
         staff = seed_staff()
         treasurer = next(s.user for s in staff if s.account.username == "treasurer")
-        with override_settings(TASKS=RUN_TASKS_AT_ONCE):
+        with override_settings(TASKS=RUN_TASKS_AT_ONCE), quiet(QUIET_WHILE_SEEDING):
             try:
                 money: DemoMoney | None = (
                     import_string(DONATIONS_MONEY)() if apps.is_installed("donations") else None
