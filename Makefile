@@ -23,7 +23,7 @@ export UV_PYTHON_DOWNLOADS := never
 help:
 	@echo "make demo   run the app with seeded demo data on http://127.0.0.1:8000 (HOST=0.0.0.0 for phones)"
 	@echo "make test   run the whole suite on a throwaway PostgreSQL"
-	@echo "make lint   ruff check, ruff format --check, django-upgrade --check, mypy --strict on fund/ and donations/"
+	@echo "make lint   ruff check, ruff format --check, django-upgrade --check, mypy --strict on fund/, donations/ and cases/"
 	@echo "make bench  run the benchmarks in bench/ (prints figures)"
 	@echo "make mutate mutation testing of the ledger's verification and posting (slow)"
 
@@ -54,7 +54,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	git ls-files -z '*.py' | xargs -0 $(VENV)/bin/django-upgrade --target-version 6.1 --check
-	$(VENV)/bin/mypy fund donations
+	$(VENV)/bin/mypy fund donations cases
 
 format: setup
 	git ls-files -z '*.py' | xargs -0 $(VENV)/bin/django-upgrade --target-version 6.1

@@ -64,6 +64,9 @@ ERROR_STATUSES: dict[str, int] = {
     "fund.errors.NotAllowed": 403,
     "donations.errors.DonationError": 400,
     "donations.errors.GiftNotFound": 404,
+    "cases.errors.CaseError": 400,
+    "cases.errors.CaseNotFound": 404,
+    "cases.errors.SelfApproval": 403,
 }
 _statuses: dict[type[Exception], int] = {
     import_string(path): code for path, code in ERROR_STATUSES.items()
@@ -81,3 +84,4 @@ for _error_class in _statuses:
 
 api.add_router("/", "fund.ledger.api.router")
 api.add_router("/", "donations.api.router")
+api.add_router("/", "cases.api.router")

@@ -318,6 +318,34 @@ MAX_AMOUNT = env.int("MAX_AMOUNT", default=10_000_000)
 if not 1 <= MAX_AMOUNT <= 10**13:
     raise ImproperlyConfigured("MAX_AMOUNT must be a whole number from 1 to 10000000000000.")
 
+# A disbursement request above this many whole units of the fund's currency needs the approvals of
+# two different treasurers (maker-checker: never the requester).
+DISBURSEMENT_TWO_APPROVALS_ABOVE = env.int("DISBURSEMENT_TWO_APPROVALS_ABOVE", default=5_000)
+if not 0 <= DISBURSEMENT_TWO_APPROVALS_ABOVE <= MAX_AMOUNT:
+    raise ImproperlyConfigured("DISBURSEMENT_TWO_APPROVALS_ABOVE must be from 0 to MAX_AMOUNT.")
+
+# A closed case's personal data is purged this many days after it closed (`manage.py
+# purge_expired --apply`), unless the case is on legal hold. See docs/cases.md, "Retention".
+CASE_RETENTION_DAYS = env.int("CASE_RETENTION_DAYS", default=365)
+if not 1 <= CASE_RETENTION_DAYS <= 36_500:
+    raise ImproperlyConfigured("CASE_RETENTION_DAYS must be a number of days from 1 to 36500.")
+# A hearing's coordinators are e-mailed this many days before it (`manage.py
+# send_hearing_reminders`, daily).
+HEARING_REMINDER_DAYS = env.int("HEARING_REMINDER_DAYS", default=2)
+if not 1 <= HEARING_REMINDER_DAYS <= 30:
+    raise ImproperlyConfigured("HEARING_REMINDER_DAYS must be a number of days from 1 to 30.")
+
+# Case documents (retainers, bond receipts, G-28s) live here under random names, outside the static
+# and media trees: only the permission-checked download view serves them (docs/cases.md). The
+# check --deploy warns if the folder is missing, under STATIC_ROOT or MEDIA_ROOT, or world-readable.
+CASE_DOCUMENT_ROOT = Path(
+    env.str("CASE_DOCUMENT_ROOT", default=str(BASE_DIR / "var" / "documents"))
+)
+# The largest document one may upload, in whole megabytes (MiB) through DOCUMENT_MAX_MB.
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_MB", default=10) * 1024 * 1024
+if not 1024 * 1024 <= DOCUMENT_MAX_BYTES <= 100 * 1024 * 1024:
+    raise ImproperlyConfigured("DOCUMENT_MAX_MB must be a whole number from 1 to 100.")
+
 # Flash messages live in the session: a messages cookie would carry them (and usernames) in clear.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

@@ -14,6 +14,7 @@ admin.site.site_header = "Defense Fund administration"
 urlpatterns = [
     path("", include("fund.public.urls")),
     path("", include("donations.urls")),
+    path("", include("cases.urls")),
     # set_language: the language switcher in the base layout posts here.
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/", views.dashboard, name="dashboard"),

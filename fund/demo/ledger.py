@@ -7,6 +7,11 @@ Money that comes in (online gifts, a refund, Stripe payouts, union locals' check
 by a `DemoMoney`: seed_demo passes the donations app's (`donations.demo`), which records it as
 donations through that app's own services, as real money is; `LedgerMoney` here posts the same
 amounts straight to the ledger, for a fund app without donations.
+
+Money that goes out for cases (attorneys, filing fees, family support, bonds) is recorded by a
+`DemoCases` in the same way: seed_demo passes the cases app's (`cases.demo`), which opens the
+demo's invented cases and records requests, approvals, payments and bonds through that app's
+services; `LedgerCases` here posts the same amounts on the same days straight to the ledger.
 """
 
 import random
@@ -54,6 +59,53 @@ class DemoMoney(Protocol):
         """A union local's check received on `day`, deposited the next day."""
 
 
+@dataclass(frozen=True)
+class CasePayment:
+    """One payment for a case on its day: the expense account's role, the amount and the memo."""
+
+    expense: str
+    cents: int
+    memo: str
+
+
+class DemoCases(Protocol):
+    """Records the demo year's money for cases, keeping `books`' running cash (`books.recorded`).
+
+    `case_ref` is the demo's own name for a case ("C-2025-0001"): the ledger's case reference
+    when posted straight to the ledger, a key to an invented case otherwise.
+    """
+
+    # How the idempotency keys of its case payments begin: a fund seeded by another DemoCases
+    # (an older version of the demo) is refused rather than seeded twice under other keys.
+    payment_key_prefix: str
+
+    def pay_for_case(
+        self, books: "DemoBooks", day: date, case_ref: str, payments: list[CasePayment]
+    ) -> None:
+        """Payments for a case made on `day`, in this order, each from the Bank."""
+
+    def bond_posted(self, books: "DemoBooks", day: date, case_ref: str, cents: int) -> None:
+        """An immigration bond posted for a case on `day`, from the Bank."""
+
+    def bond_refunded(
+        self, books: "DemoBooks", day: date, case_ref: str, cents: int, interest_cents: int
+    ) -> None:
+        """The case's bond cancelled and refunded into the Bank on `day`, with interest."""
+
+    def open_business(self, books: "DemoBooks") -> None:
+        """What is still open at the end of the year: an approved, unpaid attorney retainer
+        (RETAINER_CENTS, committed, so no longer available), and whatever else the demo shows."""
+
+
+# The attorney retainer approved at the end of the year and not yet paid: it lowers `available`.
+RETAINER_CENTS = 250_000
+# The bonds: one posted in March and refunded with interest in September; another still out.
+BONDS = (
+    ("C-2026-0101", 800_000, date(2026, 3, 20), date(2026, 9, 15), 1_240),
+    ("C-2026-0102", 1_250_000, date(2026, 10, 22), None, 0),
+)
+
+
 @dataclass
 class DemoBooks:
     """Posts the demo year, keeping the running cash so no payment overdraws the bank."""
@@ -61,6 +113,7 @@ class DemoBooks:
     fund: Fund
     treasurer: User
     money: DemoMoney
+    cases: DemoCases = field(default_factory=lambda: LedgerCases())
     accounts: dict[str, Account] = field(default_factory=dict)
     count: int = 0
     bank: int = 0
@@ -112,12 +165,14 @@ def seed_fund(
     *,
     treasurer: User,
     money: DemoMoney | None = None,
+    cases: DemoCases | None = None,
     progress: Callable[[str], object] = print,
     slug: str = DEMO_FUND_SLUG,
 ) -> Fund:
     """Create the demo fund (if missing) and post its year of activity, saying how far it got.
 
-    Incoming money is recorded by `money` (LedgerMoney if None). Idempotent: a second run
+    Incoming money is recorded by `money` (LedgerMoney if None), money for cases by `cases`
+    (LedgerCases if None). Idempotent: a second run
     replays the same keys and posts nothing new.
     """
     fund = Fund.objects.filter(slug=slug).first() or create_fund(
@@ -133,9 +188,14 @@ def seed_fund(
             "families. Any worker, union member or not."
         ),
     )
-    books = DemoBooks(fund=fund, treasurer=treasurer, money=money or LedgerMoney())
+    books = DemoBooks(
+        fund=fund, treasurer=treasurer, money=money or LedgerMoney(), cases=cases or LedgerCases()
+    )
     online = fund.transactions.filter(kind=Kind.GIFT_ONLINE)
-    if online.exclude(idempotency_key__startswith=books.money.gift_key_prefix).exists():
+    paid = fund.transactions.filter(kind=Kind.DISBURSEMENT)
+    if online.exclude(idempotency_key__startswith=books.money.gift_key_prefix).exists() or (
+        paid.exclude(idempotency_key__startswith=books.cases.payment_key_prefix).exists()
+    ):
         raise ValueError(
             f"The demo fund {slug!r} was seeded by an older version of the demo: remove the "
             "demo's database (make clean, or delete var/pg/) and run make demo again."
@@ -161,12 +221,7 @@ def seed_fund(
             _pay_for_case(books, rng, day, f"C-{day.year}-{case_number:04d}")
         _bonds(books, day)
         day += timedelta(days=1)
-    record_commitment(
-        actor=treasurer,
-        fund=fund,
-        amount_cents=250_000,
-        source_ref=f"demo:{fund.slug}:approved-attorney-retainer",
-    )
+    books.cases.open_business(books)
     close_books(fund=fund, through=CLOSED_THROUGH, actor=treasurer, reason="Quarter-end close")
     return fund
 
@@ -265,45 +320,73 @@ def _pay_for_case(books: DemoBooks, rng: random.Random, day: date, case_ref: str
         (Role.FILING_FEES, [11_000, 26_000, 93_000], "Filing fee"),
         (Role.FAMILY_SUPPORT, [40_000, 60_000, 80_000], "Family support: rent"),
     ]
-    for expense, amounts, memo in payments:
-        books.post(
-            expense,
-            Role.BANK,
-            rng.choice(amounts),
-            on=day,
-            kind=Kind.DISBURSEMENT,
-            memo=memo,
-            case_ref=case_ref,
-        )
+    # Drawn here, in this order, whoever records them: the same seed gives the same books.
+    drawn = [CasePayment(expense, rng.choice(amounts), memo) for expense, amounts, memo in payments]
+    books.cases.pay_for_case(books, day, case_ref, drawn)
 
 
 def _bonds(books: DemoBooks, day: date) -> None:
     """One bond posted in March and refunded with interest in September; another still out."""
-    if day == date(2026, 3, 20):
+    for case_ref, cents, posted_on, refunded_on, interest in BONDS:
+        if day == posted_on:
+            books.cases.bond_posted(books, day, case_ref, cents)
+        elif day == refunded_on:
+            books.cases.bond_refunded(books, day, case_ref, cents, interest)
+
+
+class LedgerCases:
+    """Posts the demo's money for cases straight to the ledger (no cases app)."""
+
+    payment_key_prefix = "demo:"
+
+    def pay_for_case(
+        self, books: DemoBooks, day: date, case_ref: str, payments: list[CasePayment]
+    ) -> None:
+        """Payments for a case made on `day`, in this order, each from the Bank."""
+        for payment in payments:
+            books.post(
+                payment.expense,
+                Role.BANK,
+                payment.cents,
+                on=day,
+                kind=Kind.DISBURSEMENT,
+                memo=payment.memo,
+                case_ref=case_ref,
+            )
+
+    def bond_posted(self, books: DemoBooks, day: date, case_ref: str, cents: int) -> None:
+        """An immigration bond posted for a case on `day`, from the Bank."""
         books.post(
             Role.BOND_DEPOSITS,
             Role.BANK,
-            800_000,
+            cents,
             on=day,
             kind=Kind.BOND_POSTED,
             memo="Immigration bond posted",
-            case_ref="C-2026-0101",
+            case_ref=case_ref,
         )
-    elif day == date(2026, 9, 15):
+
+    def bond_refunded(
+        self, books: DemoBooks, day: date, case_ref: str, cents: int, interest_cents: int
+    ) -> None:
+        """The case's bond cancelled and refunded into the Bank on `day`, with interest."""
         books.post_legs(
-            [(Role.BANK, 801_240), (Role.BOND_DEPOSITS, -800_000), (Role.INTEREST, -1_240)],
+            [
+                (Role.BANK, cents + interest_cents),
+                (Role.BOND_DEPOSITS, -cents),
+                (Role.INTEREST, -interest_cents),
+            ],
             on=day,
             kind=Kind.BOND_REFUNDED,
             memo="Bond cancelled at case end: principal and interest refunded",
-            case_ref="C-2026-0101",
+            case_ref=case_ref,
         )
-    elif day == date(2026, 10, 22):
-        books.post(
-            Role.BOND_DEPOSITS,
-            Role.BANK,
-            1_250_000,
-            on=day,
-            kind=Kind.BOND_POSTED,
-            memo="Immigration bond posted",
-            case_ref="C-2026-0102",
+
+    def open_business(self, books: DemoBooks) -> None:
+        """The approved, unpaid attorney retainer, as a bare commitment."""
+        record_commitment(
+            actor=books.treasurer,
+            fund=books.fund,
+            amount_cents=RETAINER_CENTS,
+            source_ref=f"demo:{books.fund.slug}:approved-attorney-retainer",
         )

@@ -96,6 +96,43 @@ GIFT_RECORDERS = Permission(
     "Only a treasurer can record gifts, deposits and pledges.",
 )
 
+CASE_WORKERS = Permission(
+    "work_cases",
+    frozenset({StaffRole.COORDINATOR}),
+    "Only legal coordinators can open and work cases.",
+)
+# Who may see a case's money (refs, amounts, statuses; never the person): the case's own
+# coordinators see it with the case, treasurers and auditors through these.
+CASE_MONEY_READERS = Permission(
+    "read_case_money",
+    frozenset({StaffRole.COORDINATOR, StaffRole.TREASURER, StaffRole.AUDITOR, StaffRole.ADMIN}),
+    "Only staff can see disbursements and bonds.",
+)
+DISBURSEMENT_APPROVERS = Permission(
+    "approve_disbursements",
+    frozenset({StaffRole.TREASURER}),
+    "Only a treasurer can approve, reject or pay a disbursement.",
+)
+PAYEE_KEEPERS = Permission(
+    "keep_payees",
+    frozenset({StaffRole.COORDINATOR, StaffRole.TREASURER}),
+    "Only legal coordinators and treasurers can add payees.",
+)
+W9_RECORDERS = Permission(
+    "record_w9", frozenset({StaffRole.TREASURER}), "Only a treasurer can record a payee's W-9."
+)
+BOND_RECORDERS = Permission(
+    "record_bonds",
+    frozenset({StaffRole.COORDINATOR, StaffRole.TREASURER}),
+    "Only legal coordinators and treasurers can record bonds.",
+)
+FACILITY_ADMINS = Permission(
+    "manage_facilities", frozenset({StaffRole.ADMIN}), "Only an admin can change the facility list."
+)
+CASE_PURGERS = Permission(
+    "purge_cases", frozenset({StaffRole.ADMIN}), "Only an admin can purge expired cases."
+)
+
 POLICY: tuple[Permission, ...] = (
     STAFF,
     LEDGER_READERS,
@@ -108,6 +145,14 @@ POLICY: tuple[Permission, ...] = (
     GIFT_READERS,
     DONOR_READERS,
     GIFT_RECORDERS,
+    CASE_WORKERS,
+    CASE_MONEY_READERS,
+    DISBURSEMENT_APPROVERS,
+    PAYEE_KEEPERS,
+    W9_RECORDERS,
+    BOND_RECORDERS,
+    FACILITY_ADMINS,
+    CASE_PURGERS,
 )
 
 

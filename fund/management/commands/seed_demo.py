@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 from django.utils.module_loading import import_string
 
-from fund.demo.ledger import DemoMoney, seed_fund
+from fund.demo.ledger import DemoCases, DemoMoney, seed_fund
 from fund.demo.staff import DEMO_PASSWORD, DEMO_TOTP_SECRET, SeededAccount, seed_staff
 
 # `make demo HOST=0.0.0.0` serves the demo to the local network and says where.
@@ -21,6 +21,8 @@ DEMO_URL = os.environ.get("DEMO_URL", "http://127.0.0.1:8000")
 # The donations app records the demo's gifts as donations; found by name, as `fund` never
 # imports it (ARCHITECTURE.md §3).
 DONATIONS_MONEY = "donations.demo.DonationsMoney"
+# The cases app records the demo's case payments and bonds as cases, the same way.
+CASES_DEMO = "cases.demo.CasesDemo"
 # The seed runs each task as it is queued (a fee, a payout's reconciliation), as a worker would
 # at once, so the demo year's fees are booked on their days, before its months are closed.
 RUN_TASKS_AT_ONCE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
@@ -56,10 +58,15 @@ class Command(BaseCommand):
                 money: DemoMoney | None = (
                     import_string(DONATIONS_MONEY)() if apps.is_installed("donations") else None
                 )
+                cases: DemoCases | None = (
+                    import_string(CASES_DEMO)() if apps.is_installed("cases") else None
+                )
             except ImproperlyConfigured as error:
                 raise CommandError(str(error)) from None
             try:
-                fund = seed_fund(treasurer=treasurer, money=money, progress=self.stdout.write)
+                fund = seed_fund(
+                    treasurer=treasurer, money=money, cases=cases, progress=self.stdout.write
+                )
             except ValueError as error:
                 raise CommandError(str(error)) from None
         self.stdout.write(f"Demo fund: {fund.name} ({fund.transactions.count()} transactions)")

@@ -1,0 +1,1 @@
+"""The cases app's HTML forms, one module per area."""
