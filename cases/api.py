@@ -182,6 +182,8 @@ class CaseIn(Schema):
     coordinators: list[Annotated[str, Field(min_length=1, max_length=150)]] = Field(
         default_factory=list, max_length=20
     )
+    # Optional: with it, a retried POST returns the case it opened instead of opening another.
+    idempotency_key: IdempotencyKey | None = None
 
 
 class OpenedOut(Schema):
@@ -480,7 +482,7 @@ def cases(request: ApiRequest, filters: Query[CaseFilter]) -> QuerySet[Case]:
     )
 
 
-@router.post("/cases", response=answers(OpenedOut, 400, 401, 403, 422), auth=WORK_CASES)
+@router.post("/cases", response=answers(OpenedOut, 400, 401, 403, 409, 422), auth=WORK_CASES)
 def open_a_case(request: ApiRequest, payload: CaseIn) -> dict[str, object]:
     """Open a case (coordinators); it answers with its reference and, as a warning, the
     references of other cases you may see with the same A-number."""
@@ -509,6 +511,7 @@ def open_a_case(request: ApiRequest, payload: CaseIn) -> dict[str, object]:
         detained_on=payload.detained_on,
         facility=facility,
         coordinators=coordinators,
+        idempotency_key=payload.idempotency_key or "",
     )
     return {
         "ref": opened.case.ref,

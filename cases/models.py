@@ -121,6 +121,9 @@ class Case(models.Model):
     consent_scope = models.CharField(max_length=200, blank=True)
 
     opened_at = models.DateTimeField(auto_now_add=True)
+    # The opener's form or API key (fund.ledger.posting.supplied_key): a form sent twice opens one
+    # case, and takes one number.
+    request_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
     legal_hold = models.BooleanField(default=False)
     purged_at = models.DateTimeField(null=True, blank=True)

@@ -9,10 +9,13 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
+from django.http import QueryDict
 
 from cases.errors import CaseError
 from cases.models import Case, Facility, Hearing
 from cases.services.cases import allowed_moves, status_label, validate_a_number
+from fund.errors import IdempotencyConflict
+from fund.ledger.forms import new_idempotency_key
 from fund.security.roles import StaffRole
 
 
@@ -21,6 +24,25 @@ class RefusableForm(forms.Form):
 
     def refused(self, error: Exception) -> None:
         """Show why the service refused what the form asked."""
+        self.add_error(None, str(error))
+
+
+class RecordingForm(RefusableForm):
+    """A form that records something once; a key already spent on other values is replaced, so
+    that submitting again records deliberately."""
+
+    idempotency_key = forms.CharField(max_length=100, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        initial = kwargs.setdefault("initial", {})
+        initial.setdefault("idempotency_key", new_idempotency_key())
+        super().__init__(*args, **kwargs)
+
+    def refused(self, error: Exception) -> None:
+        if isinstance(error, IdempotencyConflict):
+            data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+            data["idempotency_key"] = new_idempotency_key()
+            self.data = data
         self.add_error(None, str(error))
 
 
@@ -82,8 +104,9 @@ class CaseFilterForm(forms.Form):
         self.fields["coordinator"].queryset = coordinators()  # type: ignore[attr-defined]
 
 
-class OpenCaseForm(RefusableForm):
-    """Who the case is about and where they are held: the fields of open_case."""
+class OpenCaseForm(RecordingForm):
+    """Who the case is about and where they are held: the fields of open_case. Sent twice (a
+    double click, a reload), it opens one case."""
 
     legal_name = forms.CharField(
         max_length=200, label="Legal name", error_messages={"required": "Enter the legal name."}

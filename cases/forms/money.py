@@ -10,14 +10,13 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import QueryDict
 from django.utils import timezone
 
-from cases.forms.case import RefusableForm
+from cases.forms.case import RecordingForm, RefusableForm
 from cases.models import Disbursement, Payee
 from fund import money
-from fund.errors import IdempotencyConflict, InvalidAmount
-from fund.ledger.forms import BookDateField, new_idempotency_key
+from fund.errors import InvalidAmount
+from fund.ledger.forms import BookDateField
 from fund.ledger.models import Fund
 from fund.ledger.queries import list_funds
 
@@ -59,25 +58,6 @@ class PayeeChoiceField(forms.ModelChoiceField[Payee]):
         name = obj.name or f"Payee #{obj.pk}"
         extra = obj.firm or obj.get_kind_display()
         return f"{name} ({extra})"
-
-
-class RecordingForm(RefusableForm):
-    """A form that records something once; a key already spent on other values is replaced, so
-    that submitting again records deliberately."""
-
-    idempotency_key = forms.CharField(max_length=100, widget=forms.HiddenInput)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        initial = kwargs.setdefault("initial", {})
-        initial.setdefault("idempotency_key", new_idempotency_key())
-        super().__init__(*args, **kwargs)
-
-    def refused(self, error: Exception) -> None:
-        if isinstance(error, IdempotencyConflict):
-            data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
-            data["idempotency_key"] = new_idempotency_key()
-            self.data = data
-        self.add_error(None, str(error))
 
 
 class DisbursementForm(RecordingForm):

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cases.errors import CaseError, CaseNotFound, NoteLocked, TransitionRefused
 from cases.models import Assignment, Case, CaseCounter, Facility, TimelineEntry
-from fund.errors import NotAllowed
+from fund.errors import IdempotencyConflict, NotAllowed
+from fund.ledger.posting import supplied_key
 from fund.security import crypto
 from fund.security.roles import (
     CASE_WORKERS,
@@ -194,18 +195,33 @@ def open_case(
     detained_on: date | None = None,
     facility: Facility | None = None,
     coordinators: Sequence[User] = (),
+    idempotency_key: str = "",
 ) -> OpenedCase:
     """Open a case with the next reference of the year (C-2026-0042), in intake.
 
     The opener is assigned unless they list other coordinators, which only a legal director may.
     References are gap-free: the year's counter is locked and advanced in this transaction, so a
-    rolled-back open gives its number back.
+    rolled-back open gives its number back. With an idempotency key (the new-case form's, an API
+    client's), sending it again returns the case it opened; the same key for another person is
+    refused.
     """
     CASE_WORKERS.check(actor)
     legal_name = legal_name.strip()
     if not legal_name:
         raise CaseError("A case needs the person's legal name.")
     a_number = validate_a_number(a_number)
+    request_key = supplied_key(idempotency_key, supplier=actor) if idempotency_key else None
+    if request_key is not None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [request_key])
+        earlier = Case.objects.filter(request_key=request_key).first()
+        if earlier is not None:
+            if earlier.legal_name != legal_name or earlier.a_number != a_number:
+                raise IdempotencyConflict(
+                    "This form was already used to open another case: reload the page to open "
+                    "a new one."
+                )
+            return OpenedCase(case=earlier, duplicates=[], hidden_duplicates=0)
     union_local = union_local.strip()
     if len(union_local) > Case._meta.get_field("union_local").max_length:  # type: ignore[operator]
         raise CaseError("A union local is at most 100 characters.")
@@ -234,6 +250,7 @@ def open_case(
         detained_on=detained_on,
         detained_at=facility if detained_on is not None else None,
         facility=facility,
+        request_key=request_key,
     )
     for coordinator in assigned:
         Assignment.objects.create(case=case, coordinator=coordinator, assigned_by=actor)

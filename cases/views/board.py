@@ -74,6 +74,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
                 union_local=data["union_local"],
                 detained_on=data["detained_on"],
                 facility=data["facility"],
+                idempotency_key=data["idempotency_key"],
             ),
         )
         if opened is not None:

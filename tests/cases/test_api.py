@@ -637,6 +637,18 @@ def test_a_breached_bond_is_forfeited(client, fund, case, coordinator, treasurer
 # Idempotency and refusals
 
 
+def test_a_case_opened_twice_with_one_key_is_one_case(client, coordinator):
+    body = {"legal_name": "Ana Ejemplo", "idempotency_key": "open-once"}
+    first = call(client, coordinator, "POST", "/cases", body)
+    second = call(client, coordinator, "POST", "/cases", body)
+
+    assert first.status_code == second.status_code == 200
+    assert first.json()["ref"] == second.json()["ref"]
+    other = call(client, coordinator, "POST", "/cases", body | {"legal_name": "Bo Muestra"})
+    assert other.status_code == 409
+    assert "already used to open another case" in other.json()["detail"]
+
+
 def test_the_same_key_makes_one_request_and_one_bond(client, world, coordinator):
     body = {
         "case": REF,

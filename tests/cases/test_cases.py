@@ -23,7 +23,7 @@ from cases.services.cases import (
     record_consent,
     unassign,
 )
-from fund.errors import NotAllowed
+from fund.errors import IdempotencyConflict, NotAllowed
 from fund.security import crypto
 from fund.security.fields import EncryptedTextField
 from tests.conftest import run
@@ -620,3 +620,15 @@ def test_apply_status_can_skip_a_move_it_does_not_allow(coordinator):
     assert same.status == Status.INTAKE
     assert Case.objects.get(pk=case.pk).status == Status.DETAINED == moved.status
     assert case.timeline.filter(kind=TimelineEntry.Kind.STATUS, by=None).count() == 1
+
+
+def test_opening_with_one_key_twice_opens_one_case_and_takes_one_number(coordinator):
+    first = open_case(actor=coordinator, legal_name="Ana Ejemplo", idempotency_key="form-7")
+    again = open_case(actor=coordinator, legal_name="Ana Ejemplo", idempotency_key="form-7")
+
+    assert again.case == first.case
+    assert Case.objects.count() == 1
+    assert CaseCounter.objects.get().last == 1
+    with pytest.raises(IdempotencyConflict, match="already used to open another case"):
+        open_case(actor=coordinator, legal_name="Bo Muestra", idempotency_key="form-7")
+    assert Case.objects.count() == 1

@@ -215,6 +215,7 @@ def test_a_coordinator_opens_a_case_through_the_form(client, coordinator, facili
             "union_local": "",
             "detained_on": "2026-11-02",
             "facility": facility.pk,
+            "idempotency_key": "new-case-form-1",
         },
     )
 
@@ -235,11 +236,32 @@ def test_a_coordinator_opens_a_case_through_the_form(client, coordinator, facili
     assert "Not in a union" in shown
 
 
+def test_the_new_case_form_sent_twice_opens_one_case(client, coordinator, facility):
+    client.force_login(coordinator)
+    key = re.search(
+        r'name="idempotency_key" value="([^"]+)"', page(client.get(reverse("cases_case_new")))
+    )
+    assert key is not None
+    fields = {"legal_name": CANARY_NAME, "a_number": CANARY_A_NUMBER, "idempotency_key": key[1]}
+
+    first = client.post(reverse("cases_case_new"), fields)
+    again = client.post(reverse("cases_case_new"), fields)
+
+    case = Case.objects.get()
+    assert first["Location"] == again["Location"] == reverse("cases_case_detail", args=[case.ref])
+    assert case.number == 1
+    other = client.post(reverse("cases_case_new"), {**fields, "legal_name": "Someone Else"})
+    assert other.status_code == 400
+    assert "already used to open another case" in page(other)
+    assert Case.objects.count() == 1
+
+
 def test_a_duplicate_a_number_warns_with_references_only(client, coordinator, case):
     client.force_login(coordinator)
 
     response = client.post(
-        reverse("cases_case_new"), {"legal_name": "Same Person", "a_number": CANARY_A_NUMBER}
+        reverse("cases_case_new"),
+        {"legal_name": "Same Person", "a_number": CANARY_A_NUMBER, "idempotency_key": "form-2"},
     )
 
     new = Case.objects.exclude(pk=case.pk).get()
@@ -252,7 +274,9 @@ def test_a_duplicate_a_number_warns_with_references_only(client, coordinator, ca
 def test_a_bad_a_number_or_no_name_is_a_form_error_and_opens_nothing(client, coordinator):
     client.force_login(coordinator)
 
-    response = client.post(reverse("cases_case_new"), {"legal_name": "", "a_number": "12-34"})
+    response = client.post(
+        reverse("cases_case_new"), {"legal_name": "", "a_number": "12-34", "idempotency_key": "f-3"}
+    )
 
     assert response.status_code == 400
     shown = page(response)
