@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from cases.errors import CaseError, CaseNotFound, NoteLocked, TransitionRefused
 from cases.models import Assignment, Case, CaseCounter, Facility, TimelineEntry
 from fund.errors import IdempotencyConflict, NotAllowed
 from fund.ledger.posting import supplied_key
+from fund.locks import hold_lock
 from fund.security import crypto
 from fund.security.roles import (
     CASE_WORKERS,
@@ -212,8 +213,7 @@ def open_case(
     a_number = validate_a_number(a_number)
     request_key = supplied_key(idempotency_key, supplier=actor) if idempotency_key else None
     if request_key is not None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [request_key])
+        hold_lock(request_key)
         earlier = Case.objects.filter(request_key=request_key).first()
         if earlier is not None:
             if earlier.legal_name != legal_name or earlier.a_number != a_number:

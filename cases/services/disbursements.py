@@ -18,7 +18,7 @@ from datetime import date
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from cases.errors import CaseError, CaseNotFound, SelfApproval, TransitionRefused
@@ -30,6 +30,7 @@ from fund.ledger.models import Account, Fund, Transaction
 from fund.ledger.posting import post_transaction, supplied_key
 from fund.ledger.queries import account_for, open_day
 from fund.ledger.services import record_commitment, release_commitment, reverse_transaction
+from fund.locks import hold_lock
 from fund.security.roles import CASE_WORKERS, DISBURSEMENT_APPROVERS
 
 Status = Disbursement.Status
@@ -130,7 +131,7 @@ def request_disbursement(
     _check_amount(fund, amount_cents)
     memo = _checked_text("memo", memo, MEMO_LIMIT)
     request_key = supplied_key(idempotency_key, supplier=actor)
-    _hold(f"request:{request_key}")
+    hold_lock(f"request:{request_key}")
     earlier = Disbursement.objects.filter(request_key=request_key).first()
     if earlier is not None:
         same = (
@@ -314,15 +315,6 @@ def _locked(disbursement: Disbursement) -> Disbursement:
         .select_related("case", "fund", "transaction")
         .get(pk=disbursement.pk)
     )
-
-
-def _hold(key: str) -> None:
-    # An advisory lock for a key no row holds yet (a first request): held to the end of the
-    # transaction, so it is useless, and refused, outside one.
-    if not connection.in_atomic_block:
-        raise RuntimeError("Locks are held until commit: call this inside transaction.atomic.")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
 
 
 def _log(disbursement: Disbursement, text: str, actor: User) -> None:

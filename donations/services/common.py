@@ -4,11 +4,11 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from donations.errors import DonationError
 from fund.ledger.models import Fund
+from fund.locks import hold_lock
 
 
 def lock(key: str) -> None:
@@ -17,8 +17,7 @@ def lock(key: str) -> None:
     Two events about one payment (completed, succeeded, refunded) may arrive together: the second
     waits here until the first commits, then finds what it booked.
     """
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+    hold_lock(key)
 
 
 def day_of(unix: int) -> date:
