@@ -6,18 +6,20 @@ legal directors and admins see, and each such read is written to the access log.
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, StringAgg, Subquery, Sum, Value
 from django.utils import timezone
 
 from cases.errors import CaseError, CaseNotFound
-from cases.models import Bond, Case, CaseQuerySet, Facility, Hearing
+from cases.models import Approval, Bond, Case, CaseQuerySet, Disbursement, Facility, Hearing, Payee
 from cases.services.cases import a_number_index, is_legal_director, validate_a_number
 from fund.errors import NotAllowed
-from fund.ledger.models import Fund
+from fund.ledger.models import Fund, Posting, Transaction
 from fund.security.access import record_access
 from fund.security.models import AccessLog
 from fund.security.roles import CASE_WORKERS, StaffRole, roles_of
@@ -262,3 +264,211 @@ def upcoming_hearings(user: User | AnonymousUser, days: int = 14) -> QuerySet[He
     """
     now = timezone.now()
     return hearings_between(user, now, now + timedelta(days=days))
+
+
+# Reports: the reads behind cases/reports.py (disbursement register, bonds, 1099 summary). They
+# return references, amounts, dates and staff usernames only; a payee's name is read only for
+# the kinds a report names (payee_labels).
+
+
+def paid_disbursements(fund: Fund, start: date, end: date) -> QuerySet[Disbursement, Any]:
+    """Return the disbursements whose payment the ledger dates in the period, by payment day.
+
+    Each is a dict of references, amounts, dates and usernames (`approvers` joined by ", ", in
+    the order they approved); a voided one keeps its row, with its reversal's date and reference.
+    """
+    return _disbursement_rows(
+        fund,
+        Q(transaction__effective_date__range=(start, end)),
+        "transaction__effective_date",
+    )
+
+
+def voided_disbursements(fund: Fund, start: date, end: date) -> QuerySet[Disbursement, Any]:
+    """Return the disbursements whose payment was reversed by an entry dated in the period."""
+    return _disbursement_rows(
+        fund,
+        Q(void_transaction__effective_date__range=(start, end)),
+        "void_transaction__effective_date",
+    )
+
+
+def committed_disbursements(fund: Fund, on: date) -> QuerySet[Disbursement, Any]:
+    """Return the disbursements approved by the end of the day and not yet paid by then.
+
+    Approved now, or paid later than the day. (One rejected after the day is left out: its
+    rejection is not dated.)
+    """
+    return _disbursement_rows(
+        fund,
+        Q(approved_at__date__lte=on)
+        & (
+            Q(status=Disbursement.Status.APPROVED)
+            | Q(transaction__isnull=False, transaction__effective_date__gt=on)
+        ),
+        "approved_at",
+    )
+
+
+def _disbursement_rows(fund: Fund, where: Q, order: str) -> QuerySet[Disbursement, Any]:
+    approvals = (
+        Approval.objects.filter(disbursement=OuterRef("pk")).order_by().values("disbursement")
+    )
+    return (
+        Disbursement.objects.filter(fund=fund)
+        .annotate(
+            approvers=Subquery(
+                approvals.annotate(
+                    names=StringAgg("approver__username", Value(", "), order_by="at")
+                ).values("names")
+            ),
+            approved_at=Subquery(approvals.annotate(last=Max("at")).values("last")),
+        )
+        .filter(where)
+        .order_by(order, "pk")
+        .values(
+            "pk",
+            "case__ref",
+            "category",
+            "payee_id",
+            "payee__kind",
+            "amount_cents",
+            "status",
+            "requested_by__username",
+            "approvers",
+            "approved_at",
+            "paid_on",
+            "method",
+            "reference",
+            "transaction__year",
+            "transaction__number",
+            "transaction__effective_date",
+            "void_transaction__year",
+            "void_transaction__number",
+            "void_transaction__effective_date",
+        )
+    )
+
+
+# Payees a report may name: a business or an office. A family member is as private as the
+# worker, and an "other" payee may be a private person: reports never read their names.
+NAMED_PAYEE_KINDS = frozenset({Payee.Kind.ATTORNEY, Payee.Kind.COURT, Payee.Kind.ICE})
+
+
+def payee_labels(fund: Fund) -> dict[int, str]:
+    """Return how reports name the fund's payees that may be named: attorneys (with their firm),
+    courts and ICE, by payee id. Others are left out: their names are never read."""
+    payees = (
+        Payee.objects.filter(disbursements__fund=fund, kind__in=NAMED_PAYEE_KINDS)
+        .distinct()
+        .only("pk", "row_key", "name", "firm")
+    )
+    return {
+        payee.pk: f"{payee.name} ({payee.firm})" if payee.firm else payee.name or ""
+        for payee in payees
+    }
+
+
+@dataclass(frozen=True)
+class PayeePayments:
+    """What the fund paid one payee in a period, net of payments voided in it."""
+
+    payee_id: int
+    kind: str
+    firm: str
+    bar_number: str
+    w9_received: bool
+    payments: int
+    paid_cents: int
+
+
+def payments_by_payee(fund: Fund, start: date, end: date) -> list[PayeePayments]:
+    """Return each payee paid in the period with its total, less the voids dated in the period,
+    largest first."""
+    paid = (
+        Disbursement.objects.filter(fund=fund, transaction__effective_date__range=(start, end))
+        .order_by()
+        .values("payee")
+        .annotate(payments=Count("pk"), cents=Sum("amount_cents"))
+    )
+    voided = (
+        Disbursement.objects.filter(fund=fund, void_transaction__effective_date__range=(start, end))
+        .order_by()
+        .values("payee")
+        .annotate(payments=Count("pk"), cents=Sum("amount_cents"))
+    )
+    net: dict[int, list[int]] = {}
+    for row in paid:
+        net[row["payee"]] = [row["payments"], row["cents"]]
+    for row in voided:
+        counts = net.setdefault(row["payee"], [0, 0])
+        counts[0] -= row["payments"]
+        counts[1] -= row["cents"]
+    payees = Payee.objects.filter(pk__in=net).values_list(
+        "pk", "kind", "firm", "bar_number", "w9_received"
+    )
+    found = [PayeePayments(pk, kind, firm, bar, w9, *net[pk]) for pk, kind, firm, bar, w9 in payees]
+    return sorted(found, key=lambda p: (-p.paid_cents, p.payee_id))
+
+
+def program_payments_booked(fund: Fund, start: date, end: date) -> int:
+    """Return what the ledger booked as program payments (disbursement entries) in the period."""
+    found = Posting.objects.filter(
+        transaction__fund=fund,
+        transaction__kind=Transaction.Kind.DISBURSEMENT,
+        effective_date__range=(start, end),
+        amount_cents__gt=0,
+    ).aggregate(cents=Sum("amount_cents"))
+    return int(found["cents"] or 0)
+
+
+@dataclass(frozen=True)
+class ClosedBond:
+    """A bond refunded or forfeited, by case reference and amounts only (never the obligor)."""
+
+    bond_id: int
+    case_ref: str
+    status: str
+    posted_on: date
+    closed_on: date
+    amount_cents: int
+    interest_cents: int
+
+
+def closed_bonds(fund: Fund, start: date, end: date, status: str) -> list[ClosedBond]:
+    """Return the fund's bonds refunded (or forfeited) in the period, in the order they closed."""
+    rows = (
+        Bond.objects.filter(fund=fund, status=status, closed_on__range=(start, end))
+        .order_by("closed_on", "pk")
+        .values_list(
+            "pk", "case__ref", "status", "posted_on", "closed_on", "amount_cents", "interest_cents"
+        )
+    )
+    return [
+        ClosedBond(
+            bond_id=pk,
+            case_ref=ref,
+            status=status,
+            posted_on=posted_on,
+            closed_on=closed_on or end,
+            amount_cents=cents,
+            interest_cents=interest,
+        )
+        for pk, ref, status, posted_on, closed_on, cents, interest in rows
+    ]
+
+
+def bond_status_on(bond_ids: Iterable[int], on: date) -> dict[int, str]:
+    """Return the status each of these bonds, still out at the end of the day, had then."""
+    found: dict[int, str] = {}
+    rows = Bond.objects.filter(pk__in=set(bond_ids)).values_list(
+        "pk", "cancelled_on", "breached_on"
+    )
+    for pk, cancelled_on, breached_on in rows:
+        if cancelled_on is not None and cancelled_on <= on:
+            found[pk] = Bond.Status.CANCELLED
+        elif breached_on is not None and breached_on <= on:
+            found[pk] = Bond.Status.BREACHED
+        else:
+            found[pk] = Bond.Status.POSTED
+    return found

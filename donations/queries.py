@@ -38,7 +38,7 @@ from donations.models import (
     RecurringGift,
 )
 from donations.services.donors import email_index
-from fund.ledger.models import Fund
+from fund.ledger.models import Account, Fund, Posting
 from fund.security.roles import DONOR_READERS
 
 Viewer = User | AnonymousUser
@@ -325,3 +325,102 @@ def _user_of(event: Any) -> int | None:
     context = getattr(event, "pgh_context", None)
     user = (context.metadata or {}).get("user") if context is not None else None
     return user if isinstance(user, int) else None
+
+
+# Reports: the reads behind donations/reports.py (gifts register, pledges, Stripe
+# reconciliation). They return ids, amounts, dates and an organisation's name, never a person's
+# name or contact: a report names a person donor "Donor #12" (report_donor).
+
+
+def report_donor(*, anonymous: bool, donor_id: int, kind: str, organisation: str) -> str:
+    """Return who gave, as every report prints it: "Anonymous", an organisation's name, or
+    "Donor #12" for a person (reports go to auditors, who never see who a person donor is)."""
+    if anonymous:
+        return ANONYMOUS
+    if kind == Donor.Kind.ORGANISATION and organisation:
+        return organisation
+    return pseudonym(donor_id)
+
+
+def booked_gifts(fund: Fund, start: date, end: date) -> QuerySet[Gift, Any]:
+    """Return the gifts the ledger booked in the period (by the entry's date), in that order."""
+    return (
+        Gift.objects.filter(fund=fund, transaction__effective_date__range=(start, end))
+        .order_by("transaction__effective_date", "pk")
+        .values(
+            "pk",
+            "transaction__effective_date",
+            "donor_id",
+            "donor__kind",
+            "donor__organisation",
+            "anonymous",
+            "method",
+            "status",
+            "amount_cents",
+            "fee_cents",
+            "refunded_cents",
+            "disputed_cents",
+        )
+    )
+
+
+def pledges_at(fund: Fund, start: date, end: date) -> QuerySet[Pledge, Any]:
+    """Return the pledges recorded by the period's end that were due in or after it, or still
+    short then, soonest due first, each with what gifts booked by the end gave toward it."""
+    received = Coalesce(
+        Sum(
+            F("gifts__amount_cents") - F("gifts__refunded_cents"),
+            filter=Q(gifts__transaction__effective_date__lte=end),
+        ),
+        Value(0),
+    )
+    return (
+        Pledge.objects.filter(fund=fund, created_at__date__lte=end)
+        .annotate(received_cents=received)
+        .filter(Q(due_on__gte=start) | Q(received_cents__lt=F("amount_cents")))
+        .order_by("due_on", "pk")
+        .values("pk", "donor__organisation", "amount_cents", "due_on", "received_cents")
+    )
+
+
+def stripe_clearing_flows(fund: Fund, start: date, end: date) -> list[tuple[str, str, int]]:
+    """Return what moved Stripe clearing in the period, as (entry kind, other account's role,
+    cents into clearing): the other legs of every entry that touched it, summed."""
+    clearing = Account.objects.get(fund=fund, role=Account.Role.STRIPE_CLEARING)
+    touched = Posting.objects.filter(account=clearing, effective_date__range=(start, end))
+    rows = (
+        Posting.objects.filter(transaction__in=touched.values("transaction"))
+        .exclude(account=clearing)
+        .order_by()
+        .values_list("transaction__kind", "account__role")
+        .annotate(cents=Sum("amount_cents"))
+    )
+    return [(kind, role, -int(cents)) for kind, role, cents in rows]
+
+
+def payouts_arriving(fund: Fund, start: date, end: date) -> QuerySet[Payout]:
+    """Return the fund's Stripe payouts that arrived (or were due to) in the period, in order."""
+    return (
+        Payout.objects.filter(fund=fund, arrival_date__range=(start, end))
+        .only(
+            "pk",
+            "stripe_payout",
+            "amount_cents",
+            "arrival_date",
+            "status",
+            "reconciliation",
+            "differences",
+        )
+        .order_by("arrival_date", "pk")
+    )
+
+
+def contributions_booked(fund: Fund, start: date, end: date) -> int:
+    """Return the ledger's contributions of the period: what the Contributions account was
+    credited, less any debit (a correction), by effective date."""
+    found = Posting.objects.filter(
+        account__fund=fund,
+        account__role=Account.Role.CONTRIBUTIONS,
+        effective_date__range=(start, end),
+    ).aggregate(cents=Sum("amount_cents"))
+    return -int(found["cents"] or 0)

@@ -85,3 +85,4 @@ for _error_class in _statuses:
 api.add_router("/", "fund.ledger.api.router")
 api.add_router("/", "donations.api.router")
 api.add_router("/", "cases.api.router")
+api.add_router("/", "fund.reports.api.router")

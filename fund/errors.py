@@ -55,3 +55,7 @@ class AppendOnlyError(FundError):
 
 class StaffError(FundError):
     """A staff account could not be created or changed as asked."""
+
+
+class ReportError(FundError):
+    """A report was asked for with a kind, format or period the engine does not offer."""

@@ -10,6 +10,7 @@ from fund.ledger.models import Posting as Posting
 from fund.ledger.models import Seal as Seal
 from fund.ledger.models import SupportedCase as SupportedCase
 from fund.ledger.models import Transaction as Transaction
+from fund.reports.models import ReportRun as ReportRun
 from fund.security.models import AccessLog as AccessLog
 from fund.security.models import ApiToken as ApiToken
 from fund.security.models import SecurityEvent as SecurityEvent

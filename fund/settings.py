@@ -346,6 +346,20 @@ DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_MB", default=10) * 1024 * 1024
 if not 1024 * 1024 <= DOCUMENT_MAX_BYTES <= 100 * 1024 * 1024:
     raise ImproperlyConfigured("DOCUMENT_MAX_MB must be a whole number from 1 to 100.")
 
+# Generated reports (the report log's files) live here under random names, outside any URL: only
+# the permission-checked download serves them (docs/reports.md).
+REPORT_ROOT = Path(env.str("REPORT_ROOT", default=str(BASE_DIR / "var" / "reports")))
+# A report with more rows than this is rendered by the background worker, with a progress bar.
+REPORT_BACKGROUND_ROWS = env.int("REPORT_BACKGROUND_ROWS", default=2000)
+if not 0 <= REPORT_BACKGROUND_ROWS <= 10_000_000:
+    raise ImproperlyConfigured(
+        "REPORT_BACKGROUND_ROWS must be a number of rows from 0 to 10000000."
+    )
+# With a PKCS#12 file (certificate and key), every PDF report is signed so that any later change
+# is detectable; without one, PDFs are unsigned and say so on their first page.
+REPORT_SIGNING_P12 = env.str("REPORT_SIGNING_P12", default="")
+REPORT_SIGNING_PASSWORD = env.str("REPORT_SIGNING_PASSWORD", default="")
+
 # Flash messages live in the session: a messages cookie would carry them (and usernames) in clear.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

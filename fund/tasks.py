@@ -39,3 +39,12 @@ def send_staff_email(
     body = render_to_string(f"{template}_body.txt", values)
     EmailMessage(subject=subject, body=body, to=[user.email]).send()
     return True
+
+
+@task()
+def render_report(run_id: int) -> str:
+    """Render a queued report (see fund.reports.services.request_report); return its status."""
+    # Imported here: the report engine loads WeasyPrint, which a worker needs only for reports.
+    from fund.reports.services import render_run
+
+    return render_run(run_id=run_id).status

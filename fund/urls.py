@@ -19,6 +19,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/", views.dashboard, name="dashboard"),
     path("staff/ledger/", include("fund.ledger.urls")),
+    path("staff/reports/", include("fund.reports.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

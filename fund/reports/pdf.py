@@ -9,6 +9,9 @@ out and the PDF still renders.
 
 import mimetypes
 import posixpath
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -44,6 +47,50 @@ def html_to_pdf(html: str) -> bytes:
     document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=StaticFilesOnly())
     pdf: bytes = document.write_pdf()
     return pdf
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file embedded in a PDF (a PDF/A-3 report carries its CSV so)."""
+
+    name: str
+    content: bytes
+    # Recorded as the file's creation and modification time: part of what makes output repeatable.
+    created: datetime
+    description: str = ""
+
+
+def html_to_pdf_pages(
+    html: str,
+    *,
+    identifier: bytes,
+    pdf_variant: str | None = None,
+    attachments: Sequence[Attachment] = (),
+) -> tuple[bytes, int]:
+    """Render an HTML document to PDF bytes and its page count, repeatably.
+
+    `identifier` becomes the PDF's file identifier, so that the same document gives the same
+    bytes; the document's dates come from its `dcterms.created` and `dcterms.modified` meta tags.
+    It may link only to the project's static files, like every document here.
+    """
+    fetcher = StaticFilesOnly()
+    document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
+    files = [
+        weasyprint.Attachment(
+            string=attachment.content,
+            name=attachment.name,
+            description=attachment.description or None,
+            created=attachment.created,
+            modified=attachment.created,
+            relationship="Data",
+            url_fetcher=fetcher,
+        )
+        for attachment in attachments
+    ]
+    pdf: bytes = document.write_pdf(
+        pdf_identifier=identifier, pdf_variant=pdf_variant, attachments=files
+    )
+    return pdf, len(document.pages)
 
 
 class StaticFilesOnly(weasyprint.URLFetcher):  # type: ignore[misc]

@@ -133,6 +133,10 @@ CASE_PURGERS = Permission(
     "purge_cases", frozenset({StaffRole.ADMIN}), "Only an admin can purge expired cases."
 )
 
+REPORT_READERS = Permission(
+    "export_reports", _READERS, "Only treasurers, auditors and admins can export reports."
+)
+
 POLICY: tuple[Permission, ...] = (
     STAFF,
     LEDGER_READERS,
@@ -153,6 +157,7 @@ POLICY: tuple[Permission, ...] = (
     BOND_RECORDERS,
     FACILITY_ADMINS,
     CASE_PURGERS,
+    REPORT_READERS,
 )
 
 
