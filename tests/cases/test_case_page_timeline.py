@@ -128,6 +128,7 @@ def test_the_board_takes_as_many_queries_with_3_cases_as_with_30(
 
     for user in (coordinator, legal_director):
         client.force_login(user)
+        client.get(board)  # a fresh session is renewed on its first request, as above
         count, shown = queries_of(client, board)
         assert "30 cases, newest first." in shown
         assert count == counts[user.username], user.username
