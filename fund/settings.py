@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "fund.security.inputs.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The idle timeout: renews the session's expiry at most once a minute.
+    "fund.security.sessions.IdleTimeoutMiddleware",
     # The donor's language: the switcher's cookie (set_language), else the browser's preference.
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -181,9 +183,10 @@ MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Defense Fund")
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
-# Idle timeout: the session ends SESSION_IDLE_MINUTES after the last request.
+# Idle timeout: the session ends SESSION_IDLE_MINUTES after the last request (renewed at most once
+# a minute by fund.security.sessions, not saved on every request).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -9,8 +9,25 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
-from django.tasks import task
+from django.db import transaction
+from django.tasks import Task, task
 from django.template.loader import render_to_string
+from django_tasks_db.backend import DatabaseBackend
+
+
+def enqueue_on_commit(task_: Task[..., Any], *args: int | str) -> None:
+    """Queue a task to run only if the current transaction commits.
+
+    With the database backend (production) the task's row is written inside the transaction, so
+    it commits (or rolls back) with the change that asked for it, in the same disk flush, and no
+    worker sees it before. Any other backend (the tests' immediate one runs the task at once) is
+    handed the task when the transaction has committed.
+    """
+    if isinstance(task_.get_backend(), DatabaseBackend):
+        task_.enqueue(*args)
+    else:
+        transaction.on_commit(lambda: task_.enqueue(*args))
+
 
 # "<app>/email/<name>": the pair <name>_subject.txt and <name>_body.txt in that folder.
 EMAIL_TEMPLATE = re.compile(r"[a-z_]+/email/[a-z_]+")

@@ -1,15 +1,21 @@
 """Template tags that give the staff dashboard its cases cards without fund importing cases:
 `{% load cases %}{% case_work user as work %}` and `{% staff_roles user as roles %}`."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from django import template
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, QuerySet
+from django.forms import BoundField
+from django.template.defaultfilters import linebreaksbr
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
-from cases.models import Case, Disbursement, Hearing
+from cases.models import Case, Disbursement, Hearing, TimelineEntry
 from cases.queries import cases_for_user, outstanding_bonds, upcoming_hearings
 from cases.services.cases import is_legal_director
 from fund import money
@@ -93,3 +99,91 @@ def _by_status(cases: QuerySet[Case]) -> list[tuple[str, str, int]]:
     return [
         (value, label, counts[value]) for value, label in Case.Status.choices if counts.get(value)
     ]
+
+
+@register.simple_tag
+def timeline_items(
+    entries: Iterable[TimelineEntry], *, sees_person: bool, editable: set[int], ref: str
+) -> SafeString:
+    """Render a page of the case's timeline as its list items, texts shown only to those who
+    may see the person.
+
+    Written in Python rather than as a template loop: fifty entries through the template engine
+    were a quarter of the case page's time (bench/cases.py). Every value is escaped.
+    """
+    items = []
+    for entry in entries:
+        at = timezone.localtime(entry.at)
+        item = format_html(
+            '<strong>{}</strong> <time class="muted" datetime="{}">{}</time>',
+            entry.get_kind_display(),
+            at.isoformat(),
+            f"{at:%Y-%m-%d %H:%M}",
+        )
+        if sees_person:
+            if entry.by is not None:
+                item += format_html(' <span class="muted">by {}</span>', entry.by.get_username())
+            text = linebreaksbr(entry.text or "", autoescape=True)
+            item += format_html('<div class="entry-text">{}</div>', text)
+            if entry.pk in editable:
+                item += format_html(
+                    '<p><a href="{}">Edit this {}</a></p>',
+                    reverse("cases_note_edit", args=[ref, entry.pk]),
+                    entry.get_kind_display().lower(),
+                )
+        items.append(item)
+    return format_html_join("\n", "<li>{}</li>", ((item,) for item in items))
+
+
+@register.simple_tag
+def form_field(field: BoundField) -> SafeString:
+    """Render a form field with its label, help text and errors, as the staff screens show them:
+    radio buttons in a fieldset, a checkbox inside its label, anything else under its label.
+
+    Written in Python rather than as an included template: the case page shows some twenty
+    fields, and an include per field was a sixth of its time (bench/cases.py).
+    """
+    help_id = f"{field.auto_id}_helptext"
+    help_text = (
+        format_html('<span class="helptext" id="{}">{}</span>', help_id, field.help_text)
+        if field.help_text
+        else ""
+    )
+    errors = format_html_join("", '<span class="errorlist">{}</span>', ((e,) for e in field.errors))
+    error_class = " has-error" if field.errors else ""
+    if field.widget_type == "radioselect":
+        described = format_html(' aria-describedby="{}"', help_id) if field.help_text else ""
+        choices = format_html_join(
+            "",
+            '<li><label for="{}">{} {}</label></li>',
+            ((choice.id_for_label, choice.tag(), choice.choice_label) for choice in field),
+        )
+        return format_html(
+            '<fieldset class="field choices-field{}"{}>\n  <legend>{}</legend>\n'
+            '  <ul class="choices">{}</ul>\n  {}{}\n</fieldset>',
+            error_class,
+            described,
+            field.label,
+            choices,
+            help_text,
+            errors,
+        )
+    if field.widget_type == "checkbox":
+        return format_html(
+            '<div class="field check{}">\n  <label for="{}">{} {}</label>\n  {}{}\n</div>',
+            error_class,
+            field.id_for_label,
+            field,
+            field.label,
+            help_text,
+            errors,
+        )
+    return format_html(
+        '<div class="field{}">\n  <label for="{}">{}</label>\n  {}\n  {}{}\n</div>',
+        error_class,
+        field.id_for_label,
+        field.label,
+        field,
+        help_text,
+        errors,
+    )

@@ -23,7 +23,14 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.errors import CaseError, CaseNotFound
-from cases.forms.case import AssignForm, HearingForm, NoteForm, RefusableForm, StatusForm
+from cases.forms.case import (
+    AssignForm,
+    HearingForm,
+    NoteForm,
+    RefusableForm,
+    StatusForm,
+    read_choices_once,
+)
 from cases.forms.money import BondForm, BondStepForm, DisbursementForm
 from cases.models import Bond, Case
 from cases.queries import case_for_user, may_see_person, person_of
@@ -31,7 +38,7 @@ from cases.services.bonds import NEXT_STEPS
 from cases.services.cases import add_note, allowed_moves, assign, change_status, may_assign
 from cases.services.disbursements import approval_state
 from cases.services.hearings import add_hearing
-from cases.views.case_extras import case_page_extras
+from cases.views.case_extras import case_page_extras, editable_notes
 from fund.errors import FundError, NotAllowed
 from fund.security.roles import (
     BOND_RECORDERS,
@@ -115,16 +122,24 @@ def case_page(
         "assign_form": AssignForm() if may_assign(user) else None,
     }
     forms.update(bound)
+    extras = case_page_extras(user, case, sees_person=sees_person)
     bonds = list(case.bonds.select_related("fund").order_by("posted_on", "pk"))
+    steps = [(bond, _steps(user, bond)) for bond in bonds]
+    read_choices_once(
+        *forms.values(),
+        extras["unassign_form"],
+        *(step_form for _, bond_steps in steps for _, _, step_form in bond_steps),
+    )
+    timeline = Paginator(
+        case.timeline.select_related("by").order_by("-at", "-pk"), TIMELINE_PAGE
+    ).get_page(request.GET.get("timeline"))
     context: dict[str, Any] = {
         "case": case,
         "person": person,
         "sees_person": sees_person,
         "works": works,
         "coordinators": case.coordinators.order_by("username"),
-        "timeline": Paginator(
-            case.timeline.select_related("by").order_by("-at", "-pk"), TIMELINE_PAGE
-        ).get_page(request.GET.get("timeline")),
+        "timeline": timeline,
         "hearings": case.hearings.order_by("at", "pk") if sees_person else [],
         "disbursements": [
             (d, approval_state(d))
@@ -132,9 +147,10 @@ def case_page(
             .annotate(given=Count("approvals"))
             .order_by("-requested_at", "-pk")
         ],
-        "bonds": [(bond, _steps(user, bond)) for bond in bonds],
+        "bonds": steps,
         "documents_url": documents_url(case),
-        **case_page_extras(user, case),
+        **extras,
+        "editable_notes": editable_notes(user, case, timeline, sees_person=sees_person),
         **forms,
     }
     return render(request, "cases/case_detail.html", context, status=status)

@@ -5,38 +5,39 @@ Kept apart from extras.py (which uses case.py's helpers) so that case.py imports
 cycle.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.utils import timezone
 
 from cases.forms.extras import LegalHoldForm, UnassignForm
-from cases.models import Case
-from cases.queries import may_see_person
+from cases.models import Case, TimelineEntry
 from cases.services.cases import EDITABLE_KINDS, NOTE_EDIT_WINDOW, may_assign
 from cases.services.retention import may_set_legal_hold
 from fund.security.roles import CASE_WORKERS
 
 
-def editable_notes(user: User, case: Case) -> set[int]:
-    """Return the numbers of the case's notes and calls the user wrote less than 15 minutes ago
-    (the service decides again when the edit is sent)."""
-    if not CASE_WORKERS.allows(user) or not may_see_person(user, case):
+def editable_notes(
+    user: User, case: Case, entries: Iterable[TimelineEntry], *, sees_person: bool
+) -> set[int]:
+    """Return which of the shown entries are notes and calls the user wrote less than 15
+    minutes ago (the service decides again when the edit is sent)."""
+    if not sees_person or not CASE_WORKERS.allows(user):
         return set()
     cutoff = timezone.now() - NOTE_EDIT_WINDOW
-    return set(
-        case.timeline.filter(by=user, kind__in=EDITABLE_KINDS, at__gt=cutoff).values_list(
-            "pk", flat=True
-        )
-    )
+    return {
+        entry.pk
+        for entry in entries
+        if entry.by_id == user.pk and entry.kind in EDITABLE_KINDS and entry.at > cutoff
+    }
 
 
-def case_page_extras(user: User, case: Case) -> dict[str, Any]:
+def case_page_extras(user: User, case: Case, *, sees_person: bool) -> dict[str, Any]:
     """Return the case page's context for the extra actions (forms bound after a refusal replace
     these: case_page applies its `bound` forms after them)."""
-    works_on_person = CASE_WORKERS.allows(user) and may_see_person(user, case)
+    works_on_person = CASE_WORKERS.allows(user) and sees_person
     return {
-        "editable_notes": editable_notes(user, case),
         "updates_hearings": works_on_person and case.purged_at is None,
         "unassign_form": UnassignForm(case=case) if may_assign(user) else None,
         "hold_form": (

@@ -94,7 +94,7 @@ def note_edit(request: HttpRequest, ref: str, pk: int) -> HttpResponse:
     entry = _note_or_404(case, pk)
     user = actor_of(request)
     if request.method != "POST":
-        editable = entry.pk in editable_notes(user, case)
+        editable = entry.pk in editable_notes(user, case, [entry], sees_person=True)
         form = EditNoteForm(initial={"text": entry.text}) if editable else None
         return _note_page(request, case, entry, form, 200)
     form = EditNoteForm(request.POST)

@@ -34,7 +34,11 @@ def fund_named(metadata: dict[str, Any]) -> Fund:
     until one is set: money is never booked to a guessed fund.
     """
     slug = metadata.get("fund") or settings.DEFAULT_FUND_SLUG
-    fund = Fund.objects.filter(slug=slug).first() if isinstance(slug, str) and slug else None
+    fund = (
+        Fund.objects.select_related("head").filter(slug=slug).first()
+        if isinstance(slug, str) and slug
+        else None
+    )
     if fund is None:
         raise DonationError(
             "A payment names no fund we keep (metadata.fund) and DEFAULT_FUND_SLUG is not set."

@@ -32,25 +32,26 @@ def person_donor(
     What a donor typed last wins for name, address and employer, but a blank never erases them.
     """
     index = email_index(email)
-    for _ in range(2):
+    donor = Donor.objects.select_for_update().filter(email_index=index).first()
+    if donor is None:
+        new = Donor(
+            kind=Donor.Kind.PERSON,
+            email=email.strip(),
+            email_index=index,
+            name=name.strip(),
+            address=address.strip(),
+            employer=employer.strip(),
+            language=language,
+        )
+        # ON CONFLICT DO NOTHING: another request may create the same donor at this moment.
+        Donor.objects.bulk_create([new], ignore_conflicts=True)
         donor = Donor.objects.select_for_update().filter(email_index=index).first()
         if donor is None:
-            try:
-                with transaction.atomic():
-                    return Donor.objects.create(
-                        kind=Donor.Kind.PERSON,
-                        email=email.strip(),
-                        email_index=index,
-                        name=name.strip(),
-                        address=address.strip(),
-                        employer=employer.strip(),
-                        language=language,
-                    )
-            except IntegrityError:
-                continue  # created at the same moment by another request: read it again
-        _complete(donor, name=name, address=address, employer=employer, language=language)
-        return donor
-    raise DonationError("The donor record is busy; try again.")
+            raise DonationError("The donor record is busy; try again.")
+        if donor.row_key == new.row_key:
+            return donor
+    _complete(donor, name=name, address=address, employer=employer, language=language)
+    return donor
 
 
 def organisation_donor(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from donations.errors import DonationError
@@ -22,7 +23,8 @@ from donations.services.donors import organisation_donor, person_donor
 from fund.ledger.entries import Leg
 from fund.ledger.models import Account, Fund, Transaction
 from fund.ledger.posting import post_transaction
-from fund.ledger.queries import account_for, open_day
+from fund.ledger.queries import account_for, accounts_for, open_day
+from fund.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 Kind = Transaction.Kind
@@ -156,30 +158,33 @@ def record_payment(
     lock(f"payment:{payment_intent}")
     gift = _find_gift(payment_intent, invoice, metadata.get("donation"), checkout_session)
     if gift is None:
+        # Saved below, once booked: one INSERT with its transaction, not an INSERT then UPDATE.
         gift = _outside_gift(
             metadata, amount_cents, currency, customer or {}, recurring, payment_intent
         )
-    fields = {}
+    fields = []
     known = gift.stripe_payment_intent
     if not known or (
         known.startswith(INVOICE_PAYMENT) and not payment_intent.startswith(INVOICE_PAYMENT)
     ):
         # Never replace a payment intent already found with the stand-in of an invoice.
-        fields["stripe_payment_intent"] = payment_intent
+        gift.stripe_payment_intent = payment_intent
+        fields.append("stripe_payment_intent")
     if invoice:
-        fields["stripe_invoice"] = invoice
+        gift.stripe_invoice = invoice
+        fields.append("stripe_invoice")
     if checkout_session and not gift.stripe_checkout_session:
-        fields["stripe_checkout_session"] = checkout_session
-    for name, value in fields.items():
-        setattr(gift, name, value)
+        gift.stripe_checkout_session = checkout_session
+        fields.append("stripe_checkout_session")
     if gift.transaction_id is not None:
         if fields:
-            gift.save(update_fields=list(fields))
+            gift.save(update_fields=fields)
         return gift
-    if currency.upper() != gift.fund.currency:
+    fund = gift.fund
+    if currency.upper() != fund.currency:
         raise DonationError(
-            f"Payment {payment_intent} is in {currency.upper()}; fund {gift.fund.slug} keeps "
-            f"{gift.fund.currency}."
+            f"Payment {payment_intent} is in {currency.upper()}; fund {fund.slug} keeps "
+            f"{fund.currency}."
         )
     if amount_cents != gift.amount_cents:
         # What was charged is what the fund received, whatever the page asked for.
@@ -192,14 +197,12 @@ def record_payment(
         gift.amount_cents = amount_cents
         gift.cover_fee_cents = min(gift.cover_fee_cents, amount_cents - 1)
     paid_on = day_of(paid_at)
-    booked_on = open_day(gift.fund, paid_on)
+    booked_on = open_day(fund, paid_on, head=fund.head)
     memo = "Online gift" if booked_on == paid_on else f"Online gift of {paid_on:%Y-%m-%d}"
+    clearing, contributions = accounts_for(fund, Role.STRIPE_CLEARING, Role.CONTRIBUTIONS)
     gift.transaction = post_transaction(
-        fund=gift.fund,
-        legs=[
-            Leg(account_for(gift.fund, Role.STRIPE_CLEARING), amount_cents),
-            Leg(account_for(gift.fund, Role.CONTRIBUTIONS), -amount_cents),
-        ],
+        fund=fund,
+        legs=[Leg(clearing, amount_cents), Leg(contributions, -amount_cents)],
         effective_date=booked_on,
         kind=Kind.GIFT_ONLINE,
         memo=memo,
@@ -208,10 +211,14 @@ def record_payment(
         source_ref=(invoice or payment_intent)[:100],
     )
     gift.received_on = paid_on
-    gift.save(
-        update_fields=[*fields, "transaction", "received_on", "amount_cents", "cover_fee_cents"]
-    )
-    _advance(gift, Gift.Status.PAID)
+    fields += ["transaction", "received_on", "amount_cents", "cover_fee_cents"]
+    if _moves_forward(gift, Gift.Status.PAID):
+        gift.status = Gift.Status.PAID
+        fields.append("status")
+    if gift.pk is None:
+        gift.save()
+    else:
+        gift.save(update_fields=fields)
     _after_commit_paid(gift)
     return gift
 
@@ -457,14 +464,18 @@ def _gift_by_donation(donation: object) -> Gift | None:
 def _find_gift(
     payment_intent: str, invoice: str | None, donation: object, checkout: str | None
 ) -> Gift | None:
-    gifts = Gift.objects.select_for_update()
+    # The fund and its ledger head come along: booking the gift needs both.
+    gifts = Gift.objects.select_for_update(of=("self",)).select_related("fund__head")
     if invoice:
         return gifts.filter(stripe_invoice=invoice).first() or _first_invoice_gift(donation)
-    return (
-        gifts.filter(stripe_payment_intent=payment_intent).first()
-        or (gifts.filter(stripe_checkout_session=checkout).first() if checkout else None)
-        or _gift_by_donation(donation)
+    wanted = Q(stripe_payment_intent=payment_intent)
+    if checkout:
+        wanted |= Q(stripe_checkout_session=checkout)
+    # One query for both ids; the gift the payment intent names wins over the checkout's.
+    found = sorted(
+        gifts.filter(wanted)[:2], key=lambda g: g.stripe_payment_intent != payment_intent
     )
+    return found[0] if found else _gift_by_donation(donation)
 
 
 def _first_invoice_gift(donation: object) -> Gift | None:
@@ -488,6 +499,7 @@ def _outside_gift(
     recurring: RecurringGift | None,
     payment_intent: str,
 ) -> Gift:
+    # A gift that did not start on our page, not saved yet: record_payment saves it once booked.
     fund = recurring.fund if recurring is not None else fund_named(metadata)
     email = str(customer.get("email") or "")
     donor = (
@@ -499,7 +511,7 @@ def _outside_gift(
     )
     if donor is None:
         donor = _unknown_donor(payment_intent)
-    return Gift.objects.create(
+    return Gift(
         fund=fund,
         donor=donor,
         method=Gift.Method.CARD,
@@ -606,8 +618,12 @@ def _subscription_metadata(invoice: Object) -> Object:
     return details.get("metadata") or invoice.get("metadata") or {}
 
 
+def _moves_forward(gift: Gift, status: str) -> bool:
+    return Gift.RANK[Gift.Status(status)] > Gift.RANK[Gift.Status(gift.status)]
+
+
 def _advance(gift: Gift, status: str) -> None:
-    if Gift.RANK[Gift.Status(status)] > Gift.RANK[Gift.Status(gift.status)]:
+    if _moves_forward(gift, status):
         gift.status = status
         gift.save(update_fields=["status"])
 
@@ -616,13 +632,11 @@ def _after_commit_paid(gift: Gift) -> None:
     from donations.services.receipts import queue_receipt
     from donations.tasks import fetch_gift_fee
 
-    gift_id = gift.pk
-    transaction.on_commit(lambda: fetch_gift_fee.enqueue(gift_id))
+    enqueue_on_commit(fetch_gift_fee, gift.pk)
     queue_receipt(gift)
 
 
 def _after_commit_failed(recurring: RecurringGift) -> None:
     from donations.tasks import tell_donor_payment_failed
 
-    recurring_id = recurring.pk
-    transaction.on_commit(lambda: tell_donor_payment_failed.enqueue(recurring_id))
+    enqueue_on_commit(tell_donor_payment_failed, recurring.pk)

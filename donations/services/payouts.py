@@ -8,7 +8,6 @@ by a task that reads its balance transactions (donations.services.reconciliation
 
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from donations.models import Payout
@@ -18,6 +17,7 @@ from fund.ledger.models import Account, Transaction
 from fund.ledger.posting import post_transaction
 from fund.ledger.queries import account_for, open_day
 from fund.ledger.services import reverse_transaction
+from fund.tasks import enqueue_on_commit
 
 Role = Account.Role
 Object = dict[str, Any]
@@ -83,4 +83,4 @@ def _after_commit_reconcile(record: Payout) -> None:
     from donations.tasks import reconcile_payout
 
     payout_id = record.pk
-    transaction.on_commit(lambda: reconcile_payout.enqueue(payout_id))
+    enqueue_on_commit(reconcile_payout, payout_id)

@@ -25,6 +25,7 @@ from donations.links import manage_path
 from donations.models import AnnualStatement, Donor, Gift
 from fund.ledger.models import Fund
 from fund.reports.pdf import render_pdf
+from fund.tasks import enqueue_on_commit
 
 # A fully refunded gift is no contribution: it gets no receipt, and a statement shows it as zero.
 RECEIPTED = (Gift.Status.PAID, Gift.Status.PARTIALLY_REFUNDED)
@@ -100,8 +101,7 @@ def queue_receipt(gift: Gift) -> None:
     """
     from donations.tasks import send_gift_receipt
 
-    gift_id = gift.pk
-    transaction.on_commit(lambda: send_gift_receipt.enqueue(gift_id))
+    enqueue_on_commit(send_gift_receipt, gift.pk)
 
 
 def send_receipt(*, gift: Gift) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from donations.models import Gift, StripeEvent
 from donations.services import online, payouts
@@ -84,18 +84,18 @@ def receive_stripe_event(event: Object) -> bool:
     Raises whatever applying it raised, with nothing stored, so Stripe delivers it again.
     """
     obj = (event.get("data") or {}).get("object") or {}
-    try:
-        with transaction.atomic():
-            StripeEvent.objects.create(
-                event_id=str(event["id"]),
-                type=str(event.get("type") or "")[:100],
-                object_id=str(obj.get("id") or "")[:255],
-                body=json.dumps(event, separators=(",", ":")),
-                created=datetime.fromtimestamp(int(event.get("created") or 0), tz=UTC),
-            )
-    except IntegrityError:
-        # Delivered before (or at this moment, by another worker that has now committed).
-        return False
+    stored = StripeEvent(
+        event_id=str(event["id"]),
+        type=str(event.get("type") or "")[:100],
+        object_id=str(obj.get("id") or "")[:255],
+        body=json.dumps(event, separators=(",", ":")),
+        created=datetime.fromtimestamp(int(event.get("created") or 0), tz=UTC),
+    )
+    # ON CONFLICT DO NOTHING: a repeat waits here for the first delivery's transaction, then
+    # stores nothing (or, if that one rolled back, stores and applies the event itself).
+    StripeEvent.objects.bulk_create([stored], ignore_conflicts=True)
+    if not StripeEvent.objects.filter(row_key=stored.row_key).exists():
+        return False  # delivered before
     handler = HANDLERS.get(str(event.get("type")))
     if handler is not None:
         handler(obj, event)

@@ -226,13 +226,24 @@ def account_for(fund: Fund, role: str) -> Account:
     return Account.objects.get(fund=fund, role=role)
 
 
-def open_day(fund: Fund, day: date) -> date:
+def accounts_for(fund: Fund, *roles: str) -> tuple[Account, ...]:
+    """Return the fund's accounts with these roles, in the order asked, in one query."""
+    by_role = {
+        account.role: account for account in Account.objects.filter(fund=fund, role__in=roles)
+    }
+    return tuple(by_role[role] for role in roles)
+
+
+def open_day(fund: Fund, day: date, *, head: LedgerHead | None = None) -> date:
     """Return the day, or the first day after the lock date if the books are closed through it.
 
     For money that arrives late (a Stripe event delayed past a close): the closed days stay as
-    they were and the entry is booked on the first open day, saying when it happened.
+    they were and the entry is booked on the first open day, saying when it happened. Pass the
+    fund's head when it was read in this transaction (select_related) to save a query.
     """
-    closed = LedgerHead.objects.values_list("closed_through", flat=True).get(fund=fund)
+    if head is None:
+        head = LedgerHead.objects.only("closed_through").get(fund=fund)
+    closed = head.closed_through
     return day if closed is None or day > closed else closed + timedelta(days=1)
 
 

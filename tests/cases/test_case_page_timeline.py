@@ -128,6 +128,27 @@ def test_the_board_takes_as_many_queries_with_3_cases_as_with_30(
 
     for user in (coordinator, legal_director):
         client.force_login(user)
+        client.get(board)  # a fresh session is renewed on its first request, as above
         count, shown = queries_of(client, board)
         assert "30 cases, newest first." in shown
         assert count == counts[user.username], user.username
+
+
+def test_timeline_texts_are_escaped_keep_their_line_breaks_and_only_fresh_own_notes_are_editable(
+    client, coordinator, other_coordinator, legal_director, facility
+):
+    from cases.services.cases import add_note, assign
+
+    case = a_case(coordinator, facility)
+    assign(actor=legal_director, case=case, coordinator=other_coordinator)
+    mine = add_note(actor=coordinator, case=case, kind="note", text="<script>x()</script>\nline 2")
+    theirs = add_note(actor=other_coordinator, case=case, kind="call", text="Their call")
+    client.force_login(coordinator)
+
+    shown = client.get(reverse("cases_case_detail", args=[case.ref])).content.decode()
+
+    assert "<script>x()</script>" not in shown
+    assert "&lt;script&gt;x()&lt;/script&gt;<br>line 2" in shown
+    assert reverse("cases_note_edit", args=[case.ref, mine.pk]) in shown
+    assert reverse("cases_note_edit", args=[case.ref, theirs.pk]) not in shown
+    assert f"by {other_coordinator.get_username()}" in shown

@@ -498,3 +498,46 @@ def test_a_refund_of_a_monthly_payment_not_yet_linked_finds_its_gift(fund, strip
     gift.refresh_from_db()
     assert (gift.status, gift.stripe_payment_intent) == ("refunded", pi)
     assert balances(fund)[Role.REFUNDS] == 2_500
+
+
+# The follow-up tasks of a booked gift
+
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def test_a_booked_gifts_fee_fetch_and_receipt_are_queued_in_the_same_transaction(fund, settings):
+    # With the database task backend (production's), the two task rows commit with the gift:
+    # an event whose transaction rolls back leaves neither a gift nor a task to run for it.
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    from donations.services.webhooks import receive_stripe_event
+
+    settings.TASKS = DATABASE_TASKS
+    evt = completed(page_gift(fund, 2_500))
+
+    queued_inside = []
+
+    class RolledBack(Exception):
+        pass
+
+    def book_then_fail():
+        with transaction.atomic():
+            queued_inside.append((receive_stripe_event(evt), DBTaskResult.objects.count()))
+            raise RolledBack
+
+    with pytest.raises(RolledBack):
+        book_then_fail()
+    assert queued_inside == [(True, 2)]
+    assert DBTaskResult.objects.count() == 0
+    assert not StripeEvent.objects.exists()
+    assert transactions(fund) == []
+
+    assert receive_stripe_event(evt) is True
+    assert receive_stripe_event(evt) is False  # the repeat queues nothing more
+    gift = Gift.objects.get(fund=fund)
+    assert sorted(DBTaskResult.objects.values_list("task_path", "args_kwargs")) == [
+        ("donations.tasks.fetch_gift_fee", {"args": [gift.pk], "kwargs": {}}),
+        ("donations.tasks.send_gift_receipt", {"args": [gift.pk], "kwargs": {}}),
+    ]

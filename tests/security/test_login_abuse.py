@@ -1,5 +1,7 @@
 """Sign-in resists guessing and leaks nothing about which accounts exist."""
 
+import time
+
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -7,6 +9,7 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 
+from fund.security.sessions import RENEW_AFTER_SECONDS, RENEWED
 from tests.conftest import PASSWORD
 from tests.security.signin import LOGIN_URL, SECOND_FACTOR_URL, sign_in
 
@@ -96,16 +99,45 @@ def test_a_session_idle_longer_than_the_timeout_is_signed_out(client, treasurer)
 
 
 @pytest.mark.django_db
-def test_each_request_restarts_the_idle_timer(client, treasurer):
+def test_a_request_a_minute_after_the_last_renewal_restarts_the_idle_timer(client, treasurer):
     client.force_login(treasurer)
     client.get("/staff/")
+    session = client.session
+    session[RENEWED] = int(time.time()) - RENEW_AFTER_SECONDS
+    session.save()
     soon = timezone.now() + timezone.timedelta(minutes=1)
-    Session.objects.filter(session_key=client.session.session_key).update(expire_date=soon)
+    Session.objects.filter(session_key=session.session_key).update(expire_date=soon)
 
     assert client.get("/staff/").status_code == 200
 
-    session = Session.objects.get(session_key=client.session.session_key)
-    assert session.expire_date > soon + timezone.timedelta(minutes=10)
+    renewed = Session.objects.get(session_key=session.session_key)
+    assert renewed.expire_date > soon + timezone.timedelta(minutes=10)
+
+
+@pytest.mark.django_db
+def test_requests_within_a_minute_of_a_renewal_do_not_write_the_session(client, treasurer):
+    # Each page would otherwise cost a database write and a commit.
+    client.force_login(treasurer)
+    client.get("/staff/")
+    key = client.session.session_key
+    soon = timezone.now() + timezone.timedelta(minutes=5)
+    Session.objects.filter(session_key=key).update(expire_date=soon)
+
+    assert client.get("/staff/").status_code == 200
+
+    assert Session.objects.get(session_key=key).expire_date == soon
+
+
+@pytest.mark.django_db
+def test_signing_out_ends_the_session_and_renewing_never_revives_it(client, treasurer):
+    client.force_login(treasurer)
+    client.get("/staff/")
+    signed_in = client.session.session_key
+    client.post(reverse("account_logout"))
+
+    assert not Session.objects.filter(session_key=signed_in).exists()
+    assert all("_auth_user_id" not in s.get_decoded() for s in Session.objects.all())
+    assert client.get("/staff/").status_code == 302
 
 
 @pytest.mark.django_db

@@ -23,7 +23,7 @@ print(json.dumps({
     "min_length": [v.get("OPTIONS", {}).get("min_length") for v in settings.AUTH_PASSWORD_VALIDATORS
                    if v["NAME"].endswith("MinimumLengthValidator")][0],
     "session_age": settings.SESSION_COOKIE_AGE,
-    "save_every_request": settings.SESSION_SAVE_EVERY_REQUEST,
+    "middleware": settings.MIDDLEWARE,
     "signup_open": __import__("fund.security.adapters", fromlist=["x"]).StaffAccountAdapter()
         .is_open_for_signup(None),
     "prevent_enumeration": settings.ACCOUNT_PREVENT_ENUMERATION,
@@ -58,7 +58,7 @@ def test_production_requires_twelve_characters_and_rejects_common_passwords(prod
 
 def test_production_sessions_end_after_thirty_idle_minutes(production):
     assert production["session_age"] == 30 * 60
-    assert production["save_every_request"] is True
+    assert "fund.security.sessions.IdleTimeoutMiddleware" in production["middleware"]
 
 
 def test_production_closes_signup_limits_guessing_and_prevents_enumeration(production):
