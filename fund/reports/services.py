@@ -25,7 +25,7 @@ from fund.reports.models import ReportRun
 from fund.reports.queries import file_sha256
 from fund.reports.registry import Period, Report, UnknownReport, get_report
 from fund.security.roles import REPORT_READERS
-from fund.tasks import render_report
+from fund.tasks import enqueue_on_commit, render_report
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def request_report(*, actor: User, kind: str, fund: Fund, period: Period, fmt: s
     if rows <= settings.REPORT_BACKGROUND_ROWS:
         return generate_report(actor=actor, kind=kind, fund=fund, period=period, fmt=fmt)
     run = _create_run(actor, kind, fund, period, fmt, None, report, status=ReportRun.Status.QUEUED)
-    transaction.on_commit(lambda: render_report.enqueue(run.pk))
+    enqueue_on_commit(render_report, run.pk)
     return run
 
 
