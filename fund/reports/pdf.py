@@ -7,7 +7,10 @@ whoever typed it, can make the server fetch a URL or read another file. A refuse
 out and the PDF still renders.
 """
 
+import gc
 import mimetypes
+import multiprocessing
+import os
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,6 +94,32 @@ def html_to_pdf_pages(
         pdf_identifier=identifier, pdf_variant=pdf_variant, attachments=files
     )
     return pdf, len(document.pages)
+
+
+def start_worker() -> None:
+    """Prepare a process that lays out the report engine's chunks (it needs no database)."""
+    # The fetcher reads Django's static-files settings should a document ever link to one.
+    if os.environ.get("DJANGO_SETTINGS_MODULE"):
+        import django
+
+        django.setup()
+    # Collect rarely, and only each chunk's own objects, as the engine does in-process.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
+
+def lay_out(
+    html: str, identifier: bytes, variant: str | None, attachments: Sequence[Attachment]
+) -> bytes:
+    """Lay out one of the report engine's chunks as PDF bytes, in a worker or in-process."""
+    rendered, _ = html_to_pdf_pages(
+        html, identifier=identifier, pdf_variant=variant, attachments=attachments
+    )
+    if multiprocessing.parent_process() is not None:
+        # WeasyPrint's boxes form reference cycles: free one chunk's before the next.
+        gc.collect()
+    return rendered
 
 
 class StaticFilesOnly(weasyprint.URLFetcher):  # type: ignore[misc]

@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import io
+import os
 import re
 import stat
 import time
@@ -224,6 +225,23 @@ def test_the_same_inputs_and_generation_time_give_the_same_bytes(fund, fmt):
     second, _ = render(report, fund, fmt)
 
     assert first == second
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["pdf", "pdfa"])
+def test_chunks_laid_out_by_worker_processes_give_the_same_bytes_as_in_process(fund, fmt, settings):
+    report = table_report(memo_rows(1100), [Total("Total", 1098 * 1250)])
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the engine lays out in-process only")
+    settings.REPORT_RENDER_PROCESSES = 2
+    assert engine.render_processes(3) == 2
+
+    parallel, _ = render(report, fund, fmt)
+    settings.REPORT_RENDER_PROCESSES = 1
+    in_process, _ = render(report, fund, fmt)
+
+    assert parallel == in_process
+    assert len(PdfReader(io.BytesIO(parallel)).pages) > 2
 
 
 @pytest.mark.django_db
