@@ -38,7 +38,7 @@ from fund.ledger.models import Fund, LedgerHead, Seal
 from fund.ledger.progress import latest_seal
 from fund.reports import pdf, signing
 from fund.reports.csv import safe_cell
-from fund.reports.registry import Cell, Period, Report, Row, Total
+from fund.reports.registry import Cell, PdfColumn, Period, Report, Row, Total
 
 # Rows per chunk: about a dozen pages, small enough that WeasyPrint's layout stays light.
 CHUNK_ROWS = 500
@@ -90,6 +90,7 @@ class _Header:
             ),
             "signed": self.signed,
             "css": _stylesheet(),
+            "columns": [(column.title, column.cell) for column in pdf_columns(self.report)],
             "widths": column_widths(self.report),
         }
 
@@ -232,6 +233,7 @@ def _render_pdf(header: _Header, *, pdfa: bool, progress: Progress | None) -> tu
     csv_writer = _CsvWriter(report, fund)
     csv_parts = [csv_writer.line([column.title for column in report.columns])]
     chunk: list[tuple[str, list[tuple[str, str]]]] = []
+    groups = pdf_columns(report)
     done = 0
     first = True
     renderer = _Renderer(
@@ -273,7 +275,7 @@ def _render_pdf(header: _Header, *, pdfa: bool, progress: Progress | None) -> tu
 
     with renderer:
         for row in report.rows(fund, period):
-            chunk.append((row.style, _pdf_cells(csv_writer.cells, row, fund.currency)))
+            chunk.append((row.style, _pdf_cells(csv_writer.cells, groups, row, fund.currency)))
             if pdfa:
                 csv_parts.append(csv_writer.row(row))
             done += 1
@@ -286,7 +288,7 @@ def _render_pdf(header: _Header, *, pdfa: bool, progress: Progress | None) -> tu
 
 def render_processes(chunks: int) -> int:
     """Return how many processes lay out a PDF of so many chunks (1: this process alone)."""
-    wanted = settings.REPORT_RENDER_PROCESSES
+    wanted: int = settings.REPORT_RENDER_PROCESSES
     return max(1, min(wanted, os.cpu_count() or 1, chunks))
 
 
@@ -355,12 +357,12 @@ _WIDTHS = {Cell.DATE: 10.0, Cell.CODE: 11.0, Cell.MONEY: 11.0, Cell.NUMBER: 7.0}
 
 
 def column_widths(report: Report) -> list[str]:
-    """Return each column's width in percent of the table's, the same in every chunk.
+    """Return each PDF column's width in percent of the table's, the same in every chunk.
 
     A fixed table layout with set widths lines the chunks' columns up and spares WeasyPrint
     measuring every cell's text to size the columns (half the rendering time, measured).
     """
-    cells = [column.cell for column in report.columns]
+    cells = [column.cell for column in pdf_columns(report)]
     fixed = sum(_WIDTHS.get(cell, 0.0) for cell in cells)
     texts = sum(1 for cell in cells if cell not in _WIDTHS)
     share = max(100.0 - fixed, 10.0 * texts) / texts if texts else 0.0
@@ -369,21 +371,39 @@ def column_widths(report: Report) -> list[str]:
     return [f"{width * scale:.2f}" for width in widths]
 
 
-def _pdf_cells(cells: Sequence[Cell], row: Row, currency: str) -> list[tuple[str, str]]:
-    shown: list[tuple[str, str]] = []
-    for cell, value in zip(cells, row.values, strict=True):
-        if value is None:
-            text = ""
-        elif cell == Cell.MONEY and isinstance(value, int):
-            text = money.format_amount(value, currency)
-        elif isinstance(value, date):
-            text = value.isoformat()
-        elif cell == Cell.NUMBER and isinstance(value, int):
-            text = f"{value:,}"
-        else:
-            text = str(value)
-        shown.append((cell, text))
-    return shown
+def pdf_columns(report: Report) -> tuple[PdfColumn, ...]:
+    """Return the columns of a report's PDF: its own grouping, or one per column."""
+    if report.pdf_columns:
+        return report.pdf_columns
+    return tuple(
+        PdfColumn(column.title, (i,), column.cell) for i, column in enumerate(report.columns)
+    )
+
+
+def _pdf_cells(
+    cells: Sequence[Cell], groups: Sequence[PdfColumn], row: Row, currency: str
+) -> list[tuple[str, str]]:
+    texts = [
+        _pdf_text(cell, value, currency) for cell, value in zip(cells, row.values, strict=True)
+    ]
+    if len(groups) == len(texts):
+        return [(group.cell, texts[group.columns[0]]) for group in groups]
+    return [
+        (group.cell, group.joiner.join(texts[i] for i in group.columns if texts[i]))
+        for group in groups
+    ]
+
+
+def _pdf_text(cell: Cell, value: object, currency: str) -> str:
+    if value is None:
+        return ""
+    if cell == Cell.MONEY and isinstance(value, int):
+        return money.format_amount(value, currency)
+    if isinstance(value, date):
+        return value.isoformat()
+    if cell == Cell.NUMBER and isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
 
 
 def _merge(chunks: list[bytes], header: _Header, identifier: bytes) -> bytes:

@@ -19,7 +19,18 @@ from fund.ledger.services import seal_books
 from fund.reports import engine
 from fund.reports.models import ReportRun
 from fund.reports.queries import list_runs, report_file
-from fund.reports.registry import Period, Row, Style, Total, catalogue, get_report
+from fund.reports.registry import (
+    Column,
+    ImproperlyConfiguredReport,
+    PdfColumn,
+    Period,
+    Report,
+    Row,
+    Style,
+    Total,
+    catalogue,
+    get_report,
+)
 from fund.reports.services import (
     generate_report,
     make_period,
@@ -371,3 +382,17 @@ def test_a_failed_render_is_logged_without_what_the_rows_held(fund, report_root,
     assert run.status == ReportRun.Status.FAILED
     assert run.error == "Rendering failed (ValueError)."
     assert list(report_root.iterdir()) == []
+
+
+def test_a_pdf_grouping_that_leaves_out_a_column_is_refused():
+    with pytest.raises(ImproperlyConfiguredReport, match="once each, in order"):
+        Report(
+            kind="broken",
+            title="Broken",
+            description="",
+            columns=(Column("A"), Column("B"), Column("C")),
+            rows=lambda fund, period: iter(()),
+            totals=lambda fund, period: (),
+            count=lambda fund, period: 0,
+            pdf_columns=(PdfColumn("A and B", (0, 1)),),
+        )
