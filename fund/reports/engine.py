@@ -362,11 +362,12 @@ def column_widths(report: Report) -> list[str]:
     A fixed table layout with set widths lines the chunks' columns up and spares WeasyPrint
     measuring every cell's text to size the columns (half the rendering time, measured).
     """
-    cells = [column.cell for column in pdf_columns(report)]
-    fixed = sum(_WIDTHS.get(cell, 0.0) for cell in cells)
-    texts = sum(1 for cell in cells if cell not in _WIDTHS)
+    columns = pdf_columns(report)
+    fixed = sum(_WIDTHS.get(column.cell, 0.0) for column in columns)
+    # A text column showing several of the report's columns gets a share for each of them.
+    texts = sum(len(column.columns) for column in columns if column.cell not in _WIDTHS)
     share = max(100.0 - fixed, 10.0 * texts) / texts if texts else 0.0
-    widths = [_WIDTHS.get(cell, share) for cell in cells]
+    widths = [_WIDTHS.get(column.cell, share * len(column.columns)) for column in columns]
     scale = 100.0 / sum(widths)
     return [f"{width * scale:.2f}" for width in widths]
 
