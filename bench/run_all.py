@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("posting_throughput.py", "read_latency.py", "verify_time.py", "webhooks.py", "cases.py")
+SCRIPTS = (
+    "posting_throughput.py",
+    "read_latency.py",
+    "verify_time.py",
+    "webhooks.py",
+    "cases.py",
+    "reports.py",
+)
 
 failed = []
 for script in SCRIPTS:

@@ -5,6 +5,7 @@ With DEBUG off the site runs in production mode: SECRET_KEY is required, cookies
 and ``__Host-`` prefixed, HSTS and HTTPS redirects are on, and ``check --deploy`` must pass.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -357,6 +358,13 @@ REPORT_BACKGROUND_ROWS = env.int("REPORT_BACKGROUND_ROWS", default=2000)
 if not 0 <= REPORT_BACKGROUND_ROWS <= 10_000_000:
     raise ImproperlyConfigured(
         "REPORT_BACKGROUND_ROWS must be a number of rows from 0 to 10000000."
+    )
+# A PDF report's chunks of rows are laid out by this many processes at once (at most one per
+# core); 1 lays them out in the requesting process. Defaults to the number of cores.
+REPORT_RENDER_PROCESSES = env.int("REPORT_RENDER_PROCESSES", default=os.cpu_count() or 1)
+if not 1 <= REPORT_RENDER_PROCESSES <= 64:
+    raise ImproperlyConfigured(
+        "REPORT_RENDER_PROCESSES must be a number of processes from 1 to 64."
     )
 # With a PKCS#12 file (certificate and key), every PDF report is signed so that any later change
 # is detectable; without one, PDFs are unsigned and say so on their first page.

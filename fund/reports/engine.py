@@ -2,9 +2,11 @@
 
 Rows are read once, streamed into the CSV and, for a PDF, into chunks of CHUNK_ROWS rows, each
 rendered to its own small PDF by WeasyPrint (whose memory grows with the document it lays out)
-and merged with pypdf. The running header and "Page X of Y" are stamped on every merged page from
-one more document of empty pages, so that the page count is exact across chunks without laying
-out the rows twice. A PDF/A-3b report carries its CSV, byte for byte, as an attachment.
+and merged with pypdf. The chunks' HTML is rendered here, in order; their layout, nearly all of
+the time, runs in REPORT_RENDER_PROCESSES worker processes at once (see _Renderer). The running
+header and "Page X of Y" are stamped on every merged page from one more document of empty
+pages, so that the page count is exact across chunks without laying out the rows twice. A
+PDF/A-3b report carries its CSV, byte for byte, as an attachment.
 
 Output is repeatable: the same report, fund, period, ledger and generation time give the same
 bytes (file identifier and dates are derived from them, never from the clock).
@@ -14,7 +16,11 @@ import csv
 import gc
 import hashlib
 import io
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -32,7 +38,7 @@ from fund.ledger.models import Fund, LedgerHead, Seal
 from fund.ledger.progress import latest_seal
 from fund.reports import pdf, signing
 from fund.reports.csv import safe_cell
-from fund.reports.registry import Cell, Period, Report, Row, Total
+from fund.reports.registry import Cell, PdfColumn, Period, Report, Row, Total
 
 # Rows per chunk: about a dozen pages, small enough that WeasyPrint's layout stays light.
 CHUNK_ROWS = 500
@@ -84,6 +90,7 @@ class _Header:
             ),
             "signed": self.signed,
             "css": _stylesheet(),
+            "columns": [(column.title, column.cell) for column in pdf_columns(self.report)],
             "widths": column_widths(self.report),
         }
 
@@ -225,12 +232,22 @@ def _render_pdf(header: _Header, *, pdfa: bool, progress: Progress | None) -> tu
     base = header.context()
     csv_writer = _CsvWriter(report, fund)
     csv_parts = [csv_writer.line([column.title for column in report.columns])]
-    chunks: list[bytes] = []
     chunk: list[tuple[str, list[tuple[str, str]]]] = []
+    groups = pdf_columns(report)
     done = 0
+    first = True
+    renderer = _Renderer(
+        processes=render_processes(-(-total_rows // CHUNK_ROWS)),
+        identifier=identifier,
+        variant=variant,
+    )
+
+    def finished(rendered_rows: int) -> None:
+        if progress is not None:
+            progress(rendered_rows, max(total_rows, done))
 
     def flush(*, last: bool) -> None:
-        first = not chunks
+        nonlocal first
         context = {**base, "first": first, "rows": chunk, "totals": None, "chart": None}
         if first and report.chart is not None:
             # The report builds its chart's SVG itself, every text in it escaped (registry.py).
@@ -252,25 +269,87 @@ def _render_pdf(header: _Header, *, pdfa: bool, progress: Progress | None) -> tu
                     )
                 )
         html = render_to_string("reports/report.html", context)
-        rendered, _ = pdf.html_to_pdf_pages(
-            html, identifier=identifier, pdf_variant=variant, attachments=attachments
-        )
-        chunks.append(rendered)
+        first = False
         chunk.clear()
-        # WeasyPrint's boxes form reference cycles: free one chunk's before laying out the next.
-        gc.collect()
-        if progress is not None:
-            progress(done, max(total_rows, done))
+        renderer.submit(html, attachments, rows_so_far=done, finished=finished)
 
-    for row in report.rows(fund, period):
-        chunk.append((row.style, _pdf_cells(csv_writer.cells, row, fund.currency)))
-        if pdfa:
-            csv_parts.append(csv_writer.row(row))
-        done += 1
-        if len(chunk) == CHUNK_ROWS:
-            flush(last=False)
-    flush(last=True)
+    with renderer:
+        for row in report.rows(fund, period):
+            chunk.append((row.style, _pdf_cells(csv_writer.cells, groups, row, fund.currency)))
+            if pdfa:
+                csv_parts.append(csv_writer.row(row))
+            done += 1
+            if len(chunk) == CHUNK_ROWS:
+                flush(last=False)
+        flush(last=True)
+        chunks = renderer.results()
     return _merge(chunks, header, identifier), done
+
+
+def render_processes(chunks: int) -> int:
+    """Return how many processes lay out a PDF of so many chunks (1: this process alone)."""
+    wanted: int = settings.REPORT_RENDER_PROCESSES
+    return max(1, min(wanted, os.cpu_count() or 1, chunks))
+
+
+class _Renderer:
+    """Turn chunks' HTML into PDF bytes, in this process or in a pool, results in chunk order.
+
+    The pool's workers are spawned, not forked: a forked child would share this process's
+    database connection, and closing it on exit would close ours. They need no database at all:
+    the HTML inlines its stylesheet and links to nothing. At most two chunks per worker are in
+    flight, so memory stays bounded however long the report.
+    """
+
+    def __init__(self, *, processes: int, identifier: bytes, variant: str | None) -> None:
+        self.processes = processes
+        self.identifier = identifier
+        self.variant = variant
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending: deque[tuple[Future[bytes], int, Callable[[int], None]]] = deque()
+        self.done: list[bytes] = []
+
+    def __enter__(self) -> "_Renderer":
+        if self.processes > 1:
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=pdf.start_worker,
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(
+        self,
+        html: str,
+        attachments: list[pdf.Attachment],
+        *,
+        rows_so_far: int,
+        finished: Callable[[int], None],
+    ) -> None:
+        if self.pool is None:
+            self.done.append(pdf.lay_out(html, self.identifier, self.variant, attachments))
+            # WeasyPrint's boxes form reference cycles: free one chunk's before the next.
+            gc.collect()
+            finished(rows_so_far)
+            return
+        future = self.pool.submit(pdf.lay_out, html, self.identifier, self.variant, attachments)
+        self.pending.append((future, rows_so_far, finished))
+        while len(self.pending) > 2 * self.processes:
+            self._collect_oldest()
+
+    def results(self) -> list[bytes]:
+        while self.pending:
+            self._collect_oldest()
+        return self.done
+
+    def _collect_oldest(self) -> None:
+        future, rows_so_far, finished = self.pending.popleft()
+        self.done.append(future.result())
+        finished(rows_so_far)
 
 
 # A column's share of the page width by what it holds; text columns share what is left.
@@ -278,35 +357,54 @@ _WIDTHS = {Cell.DATE: 10.0, Cell.CODE: 11.0, Cell.MONEY: 11.0, Cell.NUMBER: 7.0}
 
 
 def column_widths(report: Report) -> list[str]:
-    """Return each column's width in percent of the table's, the same in every chunk.
+    """Return each PDF column's width in percent of the table's, the same in every chunk.
 
     A fixed table layout with set widths lines the chunks' columns up and spares WeasyPrint
     measuring every cell's text to size the columns (half the rendering time, measured).
     """
-    cells = [column.cell for column in report.columns]
-    fixed = sum(_WIDTHS.get(cell, 0.0) for cell in cells)
-    texts = sum(1 for cell in cells if cell not in _WIDTHS)
+    columns = pdf_columns(report)
+    fixed = sum(_WIDTHS.get(column.cell, 0.0) for column in columns)
+    # A text column showing several of the report's columns gets a share for each of them.
+    texts = sum(len(column.columns) for column in columns if column.cell not in _WIDTHS)
     share = max(100.0 - fixed, 10.0 * texts) / texts if texts else 0.0
-    widths = [_WIDTHS.get(cell, share) for cell in cells]
+    widths = [_WIDTHS.get(column.cell, share * len(column.columns)) for column in columns]
     scale = 100.0 / sum(widths)
     return [f"{width * scale:.2f}" for width in widths]
 
 
-def _pdf_cells(cells: Sequence[Cell], row: Row, currency: str) -> list[tuple[str, str]]:
-    shown: list[tuple[str, str]] = []
-    for cell, value in zip(cells, row.values, strict=True):
-        if value is None:
-            text = ""
-        elif cell == Cell.MONEY and isinstance(value, int):
-            text = money.format_amount(value, currency)
-        elif isinstance(value, date):
-            text = value.isoformat()
-        elif cell == Cell.NUMBER and isinstance(value, int):
-            text = f"{value:,}"
-        else:
-            text = str(value)
-        shown.append((cell, text))
-    return shown
+def pdf_columns(report: Report) -> tuple[PdfColumn, ...]:
+    """Return the columns of a report's PDF: its own grouping, or one per column."""
+    if report.pdf_columns:
+        return report.pdf_columns
+    return tuple(
+        PdfColumn(column.title, (i,), column.cell) for i, column in enumerate(report.columns)
+    )
+
+
+def _pdf_cells(
+    cells: Sequence[Cell], groups: Sequence[PdfColumn], row: Row, currency: str
+) -> list[tuple[str, str]]:
+    texts = [
+        _pdf_text(cell, value, currency) for cell, value in zip(cells, row.values, strict=True)
+    ]
+    if len(groups) == len(texts):
+        return [(group.cell, texts[group.columns[0]]) for group in groups]
+    return [
+        (group.cell, group.joiner.join(texts[i] for i in group.columns if texts[i]))
+        for group in groups
+    ]
+
+
+def _pdf_text(cell: Cell, value: object, currency: str) -> str:
+    if value is None:
+        return ""
+    if cell == Cell.MONEY and isinstance(value, int):
+        return money.format_amount(value, currency)
+    if isinstance(value, date):
+        return value.isoformat()
+    if cell == Cell.NUMBER and isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
 
 
 def _merge(chunks: list[bytes], header: _Header, identifier: bytes) -> bytes:

@@ -7,7 +7,10 @@ whoever typed it, can make the server fetch a URL or read another file. A refuse
 out and the PDF still renders.
 """
 
+import gc
 import mimetypes
+import multiprocessing
+import os
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +19,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import django
 import weasyprint
+from django.apps import apps
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
@@ -93,6 +98,32 @@ def html_to_pdf_pages(
     return pdf, len(document.pages)
 
 
+def start_worker() -> None:
+    """Prepare a process that lays out the report engine's chunks (it needs no database).
+
+    Django's apps are not loaded: that would cost a worker as long again as importing WeasyPrint,
+    and the engine's documents fetch nothing. Should one link a static file, the fetcher loads
+    them first (`_apps_ready`), so a worker renders what this process would.
+    """
+    # Collect rarely, and only each chunk's own objects, as the engine does in-process.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
+
+def lay_out(
+    html: str, identifier: bytes, variant: str | None, attachments: Sequence[Attachment]
+) -> bytes:
+    """Lay out one of the report engine's chunks as PDF bytes, in a worker or in-process."""
+    rendered, _ = html_to_pdf_pages(
+        html, identifier=identifier, pdf_variant=variant, attachments=attachments
+    )
+    if multiprocessing.parent_process() is not None:
+        # WeasyPrint's boxes form reference cycles: free one chunk's before the next.
+        gc.collect()
+    return rendered
+
+
 class StaticFilesOnly(weasyprint.URLFetcher):  # type: ignore[misc]
     """A URL fetcher that serves the project's static files by path and refuses anything else."""
 
@@ -101,6 +132,7 @@ class StaticFilesOnly(weasyprint.URLFetcher):  # type: ignore[misc]
         super().__init__(allowed_protocols=("https",), allow_redirects=False, fail_on_errors=False)
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
+        _apps_ready()
         path = static_file(url)
         content_type, _ = mimetypes.guess_type(path.name)
         return URLFetcherResponse(
@@ -108,6 +140,12 @@ class StaticFilesOnly(weasyprint.URLFetcher):  # type: ignore[misc]
             path.read_bytes(),
             headers={"Content-Type": content_type or "application/octet-stream"},
         )
+
+
+def _apps_ready() -> None:
+    # Only a layout worker (start_worker) gets here without them: the finders need the apps.
+    if not apps.ready and os.environ.get("DJANGO_SETTINGS_MODULE"):
+        django.setup()
 
 
 def static_file(url: str) -> Path:

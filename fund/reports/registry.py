@@ -42,6 +42,21 @@ class Column:
     cell: Cell = Cell.TEXT
 
 
+@dataclass(frozen=True)
+class PdfColumn:
+    """A column of a report's PDF showing several of its columns, by index, in one cell.
+
+    Fewer cells per row lay out faster (a general ledger line in five cells instead of eight
+    takes about 0.7 of the time); the CSV keeps every column on its own.
+    """
+
+    title: str
+    columns: tuple[int, ...]
+    cell: Cell = Cell.TEXT
+    # Put between the non-empty values shown in the one cell.
+    joiner: str = " "
+
+
 class Style(StrEnum):
     """What a row is: a plain line, a group's heading, or a subtotal closing a group."""
 
@@ -97,6 +112,17 @@ class Report:
     # A chart printed above the rows: SVG markup the report builds itself, every text in it
     # escaped, which the engine inlines in the PDF as it is (None: the report has no chart).
     chart: Callable[[Fund, Period], str] | None = None
+    # How the PDF groups the columns (every column of the report, each once, in order);
+    # empty: one PDF column per column.
+    pdf_columns: tuple[PdfColumn, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.pdf_columns:
+            grouped = [i for column in self.pdf_columns for i in column.columns]
+            if grouped != list(range(len(self.columns))):
+                raise ImproperlyConfiguredReport(
+                    f"The PDF columns of {self.kind!r} must show its columns once each, in order."
+                )
 
 
 class UnknownReport(LookupError):

@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import io
+import os
 import re
 import stat
 import time
@@ -18,7 +19,18 @@ from fund.ledger.services import seal_books
 from fund.reports import engine
 from fund.reports.models import ReportRun
 from fund.reports.queries import list_runs, report_file
-from fund.reports.registry import Period, Row, Style, Total, catalogue, get_report
+from fund.reports.registry import (
+    Column,
+    ImproperlyConfiguredReport,
+    PdfColumn,
+    Period,
+    Report,
+    Row,
+    Style,
+    Total,
+    catalogue,
+    get_report,
+)
 from fund.reports.services import (
     generate_report,
     make_period,
@@ -227,6 +239,23 @@ def test_the_same_inputs_and_generation_time_give_the_same_bytes(fund, fmt):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["pdf", "pdfa"])
+def test_chunks_laid_out_by_worker_processes_give_the_same_bytes_as_in_process(fund, fmt, settings):
+    report = table_report(memo_rows(1100), [Total("Total", 1098 * 1250)])
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the engine lays out in-process only")
+    settings.REPORT_RENDER_PROCESSES = 2
+    assert engine.render_processes(3) == 2
+
+    parallel, _ = render(report, fund, fmt)
+    settings.REPORT_RENDER_PROCESSES = 1
+    in_process, _ = render(report, fund, fmt)
+
+    assert parallel == in_process
+    assert len(PdfReader(io.BytesIO(parallel)).pages) > 2
+
+
+@pytest.mark.django_db
 def test_another_generation_time_gives_another_file(fund):
     report = table_report(memo_rows(2))
 
@@ -353,3 +382,17 @@ def test_a_failed_render_is_logged_without_what_the_rows_held(fund, report_root,
     assert run.status == ReportRun.Status.FAILED
     assert run.error == "Rendering failed (ValueError)."
     assert list(report_root.iterdir()) == []
+
+
+def test_a_pdf_grouping_that_leaves_out_a_column_is_refused():
+    with pytest.raises(ImproperlyConfiguredReport, match="once each, in order"):
+        Report(
+            kind="broken",
+            title="Broken",
+            description="",
+            columns=(Column("A"), Column("B"), Column("C")),
+            rows=lambda fund, period: iter(()),
+            totals=lambda fund, period: (),
+            count=lambda fund, period: 0,
+            pdf_columns=(PdfColumn("A and B", (0, 1)),),
+        )

@@ -409,3 +409,21 @@ def test_the_progress_pdf_carries_the_monthly_chart(seeded):
     # The chart's axis runs to $20k (the largest month raised $15,000) and labels each month.
     assert re.search(r"^\$20k$", text, re.MULTILINE)
     assert re.search(rf"^{months_ago(10):%b}$", text, re.MULTILINE)
+
+
+def test_the_general_ledger_pdf_shows_a_posting_in_five_cells_and_its_csv_in_eight(seeded):
+    lines = list(csv.reader(io.StringIO(rendered("general-ledger", seeded, "csv").decode())))
+    postings = [line for line in lines[1:] if line[1]]
+    with_case = next(line for line in postings if line[4])
+
+    reader = PdfReader(io.BytesIO(rendered("general-ledger", seeded, "pdf")))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+
+    assert len(lines[0]) == 8
+    assert "Date, reference, kind" in text
+    assert "Memo, case" in text
+    for day, ref, kind, *_ in postings:
+        words = r"\s+".join(re.escape(word) for word in kind.split())
+        assert re.search(rf"{day}\s+{ref}\s+{words}", text), ref
+    memo, case = with_case[3], with_case[4]
+    assert re.search(rf"{re.escape(memo)}\s*·\s*{case}", text), case
