@@ -34,7 +34,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, ByteStringObject
 
 from fund import money
-from fund.ledger.models import Fund, LedgerHead, Seal
+from fund.ledger.models import Fund, LedgerHead, Seal, Transaction
 from fund.ledger.progress import latest_seal
 from fund.reports import pdf, signing
 from fund.reports.csv import safe_cell
@@ -156,7 +156,9 @@ def write_ledger(fund: Fund, out: IO[bytes]) -> Rendered:
     write_beancount(fund, text)
     text.flush()
     text.detach()
-    return Rendered(rows=0, signed=False, chain_head=head)
+    # One Beancount transaction per ledger transaction: the log counts those as its rows.
+    rows = Transaction.objects.filter(fund=fund).count()
+    return Rendered(rows=rows, signed=False, chain_head=head)
 
 
 def chain_head(fund: Fund) -> str:

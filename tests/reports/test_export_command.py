@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from pypdf import PdfReader
 
+from fund.ledger.models import Transaction
 from fund.management.commands.export_report import Command as ExportReport
 from fund.reports.models import ReportRun
 
@@ -182,7 +183,11 @@ def test_exporting_the_ledger_writes_beancount(seeded, tmp_path):
     export("ledger", "--fund", "valley", "--format", "beancount", "-o", target)
 
     assert "balance" in target.read_text()
-    assert ReportRun.objects.get().format == "beancount"
+    run = ReportRun.objects.get()
+    assert run.format == "beancount"
+    # The log counts the file's transactions, one per ledger transaction.
+    assert run.rows_done == target.read_text().count(" * ") > 0
+    assert run.rows_done == Transaction.objects.filter(fund=seeded).count()
 
 
 # verify_report -------------------------------------------------------------------------------
