@@ -295,6 +295,10 @@ class Payee(models.Model):
         return f"Payee #{self.pk}"
 
 
+# An approved disbursement's commitment in the ledger is "disbursement:<its id>".
+COMMITMENT_PREFIX = "disbursement:"
+
+
 class Disbursement(models.Model):
     """Money requested for a case: requested → approved → paid, or rejected; paid → voided."""
 
@@ -369,7 +373,7 @@ class Disbursement(models.Model):
 
     @property
     def commitment_ref(self) -> str:
-        return f"disbursement:{self.pk}"
+        return f"{COMMITMENT_PREFIX}{self.pk}"
 
 
 class Approval(models.Model):

@@ -12,14 +12,36 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, StringAgg, Subquery, Sum, Value
+from django.db.models import (
+    CharField,
+    Count,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from cases.errors import CaseError, CaseNotFound
-from cases.models import Approval, Bond, Case, CaseQuerySet, Disbursement, Facility, Hearing, Payee
+from cases.models import (
+    COMMITMENT_PREFIX,
+    Approval,
+    Bond,
+    Case,
+    CaseQuerySet,
+    Disbursement,
+    Facility,
+    Hearing,
+    Payee,
+)
 from cases.services.cases import a_number_index, is_legal_director, validate_a_number
 from fund.errors import NotAllowed
-from fund.ledger.models import Fund, Posting, Transaction
+from fund.ledger.models import Commitment, Fund, Posting, Transaction
 from fund.security.access import record_access
 from fund.security.models import AccessLog
 from fund.security.roles import CASE_WORKERS, StaffRole, roles_of
@@ -296,21 +318,28 @@ def voided_disbursements(fund: Fund, start: date, end: date) -> QuerySet[Disburs
 def committed_disbursements(fund: Fund, on: date) -> QuerySet[Disbursement, Any]:
     """Return the disbursements approved by the end of the day and not yet paid by then.
 
-    Approved now, or paid later than the day. (One rejected after the day is left out: its
-    rejection is not dated.)
+    Approved now, paid later than the day, or rejected later than it: a rejection is dated by
+    the release of the money its approval set aside (the ledger's commitment).
     """
+    released = Commitment.objects.filter(
+        source_ref=Concat(Value(COMMITMENT_PREFIX), Cast(OuterRef("pk"), CharField()))
+    ).values("released_at")[:1]
     return _disbursement_rows(
         fund,
         Q(approved_at__date__lte=on)
         & (
             Q(status=Disbursement.Status.APPROVED)
             | Q(transaction__isnull=False, transaction__effective_date__gt=on)
+            | Q(status=Disbursement.Status.REJECTED, released_at__date__gt=on)
         ),
         "approved_at",
+        released_at=Subquery(released),
     )
 
 
-def _disbursement_rows(fund: Fund, where: Q, order: str) -> QuerySet[Disbursement, Any]:
+def _disbursement_rows(
+    fund: Fund, where: Q, order: str, **more: Subquery
+) -> QuerySet[Disbursement, Any]:
     approvals = (
         Approval.objects.filter(disbursement=OuterRef("pk")).order_by().values("disbursement")
     )
@@ -323,6 +352,7 @@ def _disbursement_rows(fund: Fund, where: Q, order: str) -> QuerySet[Disbursemen
                 ).values("names")
             ),
             approved_at=Subquery(approvals.annotate(last=Max("at")).values("last")),
+            **more,
         )
         .filter(where)
         .order_by(order, "pk")

@@ -2,13 +2,13 @@
 an auditor, row for row, with totals that equal the ledger's own postings."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
-from cases.models import Case, Disbursement, Payee
+from cases.models import Approval, Case, Disbursement, Payee
 from cases.queries import BOND_AGING_BUCKETS, bond_aging_bucket
 from cases.reports import BONDS, DISBURSEMENTS, FORM_1099, REPORTS
 from cases.services.bonds import (
@@ -22,6 +22,7 @@ from cases.services.cases import open_case
 from cases.services.disbursements import (
     approve_disbursement,
     pay_disbursement,
+    reject_disbursement,
     request_disbursement,
     void_disbursement,
 )
@@ -298,6 +299,40 @@ def test_the_disbursement_totals_equal_the_ledgers_program_payments(fund, books)
     assert paid + voided == sum(
         postings(fund, period, role=role)
         for role in (Role.ATTORNEY_FEES, Role.FAMILY_SUPPORT, Role.OTHER_PROGRAM)
+    )
+
+
+def test_money_set_aside_at_a_periods_end_stays_listed_though_rejected_since(
+    fund, coordinator, treasurer, other_treasurer, books
+):
+    case, payee = books.cases[4], books.attorney
+    approved = approve_disbursement(
+        actor=treasurer, disbursement=ask(coordinator, case, fund, payee, 12_300, "late-no")
+    )
+    reject_disbursement(actor=other_treasurer, disbursement=approved, reason="Paid by the union")
+    half = ask(coordinator, case, fund, payee, 1_500_000, "half-approved")  # needs two approvals
+    approve_disbursement(actor=treasurer, disbursement=half)
+    reject_disbursement(actor=other_treasurer, disbursement=half, reason="Too much")
+    # Approved in June and rejected today: committed at the end of June, not today.
+    Approval.objects.filter(disbursement__in=[approved, half]).update(
+        at=datetime(2026, 6, 10, 17, tzinfo=UTC)
+    )
+    june = Period(date(2026, 1, 1), date(2026, 6, 30))
+    now = through_today()
+
+    def committed(period):
+        # The fifth case has only these two requests; a committed one shows as it was then.
+        return [
+            (values[0], values[6], values[-1])
+            for values in lines(rows(DISBURSEMENTS, fund, period))
+            if values[0] == case.ref
+        ]
+
+    assert committed(june) == [(case.ref, "Approved", 12_300)]
+    assert totals(DISBURSEMENTS, fund, june)["Approved, not paid by 2026-06-30"] == 12_300
+    assert committed(now) == []
+    assert totals(DISBURSEMENTS, fund, now)[f"Approved, not paid by {now.end.isoformat()}"] == (
+        40_000  # the scenario's one approved request
     )
 
 
