@@ -72,7 +72,7 @@ FACILITIES = (
 COURT = "Example Immigration Court"
 CLOSED_DAYS = frozenset({(12, 25), (1, 1)})
 JUDGES = ["Judge A. Example", "Judge B. Sample", "Judge C. Placeholder"]
-CONSENT = "Help with bond, attorney and filing fees and family support; sharing with the attorney"
+CONSENT = tuple(Case.Consent.values)  # everything the fund may do
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,15 @@ class Case(models.Model):
         REMOVED = "removed", "Removed"
         CLOSED = "closed", "Closed"
 
+    class Consent(models.TextChoices):
+        """What the person agreed the fund may do: chosen from a list, never typed, so the
+        scope (kept in clear, and in the case's history) can never name anyone."""
+
+        BOND = "bond", "Pay and post an immigration bond"
+        ATTORNEY = "attorney", "Pay an attorney and filing fees"
+        FAMILY = "family", "Support the family"
+        SHARE = "share_attorney", "Share the case with the fund's attorney"
+
     row_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     ref = models.CharField(max_length=20, unique=True, editable=False)
     year = models.PositiveIntegerField(editable=False)
@@ -118,6 +127,7 @@ class Case(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     consent_at = models.DateTimeField(null=True, blank=True)
+    # Consent values (above), comma-separated in the list's order: "bond,attorney".
     consent_scope = models.CharField(max_length=200, blank=True)
 
     opened_at = models.DateTimeField(auto_now_add=True)
@@ -142,6 +152,12 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.ref
+
+    @property
+    def consented_to(self) -> list[str]:
+        """Return what the person consented to, as the list's labels say it."""
+        labels = dict(Case.Consent.choices)
+        return [str(labels.get(value, value)) for value in self.consent_scope.split(",") if value]
 
 
 class Assignment(models.Model):

@@ -350,22 +350,31 @@ def unassign(*, actor: User, case: Case, coordinator: User) -> Case:
 
 
 @transaction.atomic
-def record_consent(*, actor: User, case: Case, scope: str) -> Case:
-    """Record that the person consented to the fund's help, and to what (who and when too)."""
+def record_consent(*, actor: User, case: Case, scope: Iterable[str]) -> Case:
+    """Record that the person consented to the fund's help, and to what (Case.Consent values),
+    with who recorded it and when. The same scope again changes nothing."""
     CASE_WORKERS.check(actor)
-    scope = scope.strip()
-    if not scope:
-        raise CaseError("Say what the person consented to.")
-    if len(scope) > Case._meta.get_field("consent_scope").max_length:  # type: ignore[operator]
-        raise CaseError("A consent scope is at most 200 characters.")
+    chosen = set(scope)
+    if not chosen:
+        raise CaseError("Choose what the person consented to.")
+    unknown = chosen - set(Case.Consent.values)
+    if unknown:
+        allowed, refused = ", ".join(Case.Consent.values), ", ".join(sorted(unknown))
+        raise CaseError(f"Consent is given to: {allowed}; not {refused}.")
+    value = ",".join(choice for choice in Case.Consent.values if choice in chosen)
     case = _locked_case_for(actor, case)
-    if case.consent_scope == scope and case.consent_at is not None:
+    if case.consent_scope == value and case.consent_at is not None:
         return case
     case.consent_by = actor
     case.consent_at = timezone.now()
-    case.consent_scope = scope
+    case.consent_scope = value
     case.save(update_fields=["consent_by", "consent_at", "consent_scope"])
-    add_timeline_entry(case=case, kind=Kind.CONSENT, text=f"Consent recorded: {scope}", actor=actor)
+    add_timeline_entry(
+        case=case,
+        kind=Kind.CONSENT,
+        text=f"Consent recorded: {'; '.join(case.consented_to)}.",
+        actor=actor,
+    )
     return case
 
 

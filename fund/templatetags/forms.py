@@ -12,7 +12,8 @@ register = template.Library()
 @register.simple_tag
 def form_field(field: BoundField) -> SafeString:
     """Render a form field with its label, help text and errors, as the staff screens show them:
-    radio buttons in a fieldset, a checkbox inside its label, anything else under its label.
+    radio buttons and check boxes of a list in a fieldset, a checkbox inside its label, anything
+    else under its label.
 
     Written in Python rather than as an included template: the case page shows some twenty
     fields, and an include per field was a sixth of its time (bench/cases.py).
@@ -25,16 +26,18 @@ def form_field(field: BoundField) -> SafeString:
     )
     errors = format_html_join("", '<span class="errorlist">{}</span>', ((e,) for e in field.errors))
     error_class = " has-error" if field.errors else ""
-    if field.widget_type == "radioselect":
+    if field.widget_type in ("radioselect", "checkboxselectmultiple"):
         described = format_html(' aria-describedby="{}"', help_id) if field.help_text else ""
         choices = format_html_join(
             "",
             '<li><label for="{}">{} {}</label></li>',
             ((choice.id_for_label, choice.tag(), choice.choice_label) for choice in field),
         )
+        # The id is the error summary's link target: the choices' own ids end in _0, _1, ...
         return format_html(
-            '<fieldset class="field choices-field{}"{}>\n  <legend>{}</legend>\n'
+            '<fieldset id="{}" class="field choices-field{}"{}>\n  <legend>{}</legend>\n'
             '  <ul class="choices">{}</ul>\n  {}{}\n</fieldset>',
+            field.auto_id,
             error_class,
             described,
             field.label,

@@ -391,20 +391,37 @@ def test_assignment_rules(coordinator, other_coordinator, legal_director, treasu
 
 
 @pytest.mark.django_db
-def test_consent_records_who_when_and_scope(coordinator):
+def test_consent_records_who_when_and_what_from_the_list(coordinator):
     case = opened(coordinator)
 
-    recorded = record_consent(actor=coordinator, case=case, scope="Fund may pay bond and attorney")
+    recorded = record_consent(actor=coordinator, case=case, scope=["attorney", "bond"])
+    again = record_consent(actor=coordinator, case=case, scope=["bond", "attorney"])
 
     case.refresh_from_db()
-    assert (case.consent_by, case.consent_scope) == (coordinator, "Fund may pay bond and attorney")
+    assert (case.consent_by, case.consent_scope) == (coordinator, "bond,attorney")
+    assert case.consented_to == [
+        "Pay and post an immigration bond",
+        "Pay an attorney and filing fees",
+    ]
     assert case.consent_at is not None
-    assert recorded.consent_at == case.consent_at
+    assert recorded.consent_at == again.consent_at == case.consent_at
     assert case.timeline.filter(kind=TimelineEntry.Kind.CONSENT).get().text == (
-        "Consent recorded: Fund may pay bond and attorney"
+        "Consent recorded: Pay and post an immigration bond; Pay an attorney and filing fees."
     )
-    with pytest.raises(CaseError, match=re.escape("Say what the person consented to.")):
-        record_consent(actor=coordinator, case=case, scope=" ")
+
+
+@pytest.mark.django_db
+def test_consent_is_chosen_from_the_list_never_typed(coordinator):
+    case = opened(coordinator)
+
+    with pytest.raises(CaseError, match=re.escape("Choose what the person consented to.")):
+        record_consent(actor=coordinator, case=case, scope=[])
+    with pytest.raises(CaseError, match="not Maria may call"):
+        record_consent(actor=coordinator, case=case, scope=["bond", "Maria may call"])
+
+    case.refresh_from_db()
+    assert (case.consent_scope, case.consent_at) == ("", None)
+    assert not case.timeline.filter(kind=TimelineEntry.Kind.CONSENT).exists()
 
 
 # Notes

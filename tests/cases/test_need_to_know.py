@@ -216,7 +216,7 @@ def test_a_canary_person_appears_nowhere_in_clear(
     )
     move_facility(actor=coordinator, case=case, facility=other)
     assign(actor=legal_director, case=case, coordinator=other_coordinator)
-    record_consent(actor=coordinator, case=case, scope="Bond and attorney")
+    record_consent(actor=coordinator, case=case, scope=["bond", "attorney"])
     note = add_note(actor=coordinator, case=case, text=f"Met {CANARY_NAME}, {CANARY_A_NUMBER}.")
     edit_note(actor=coordinator, entry=note, text=f"Met {CANARY_NAME} today.")
     assert list(cases_for_user(coordinator, search=CANARY_NAME)) == [duplicate.case, case]
