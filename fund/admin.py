@@ -73,6 +73,7 @@ class FundAddForm(GoalMixin):
             "tax_status",
             "is_public",
             "public_summary",
+            "show_supporters",
         )
 
 
@@ -81,7 +82,14 @@ class FundChangeForm(GoalMixin):
 
     class Meta:
         model = Fund
-        fields = ("name", "restricted", "tax_status", "is_public", "public_summary")
+        fields = (
+            "name",
+            "restricted",
+            "tax_status",
+            "is_public",
+            "public_summary",
+            "show_supporters",
+        )
 
     def save(self, commit: bool = True) -> Fund:
         self.instance.goal_cents = self.cleaned_data["goal"]
@@ -123,6 +131,7 @@ class FundAdmin(admin.ModelAdmin[Fund]):
             tax_status=data["tax_status"],
             is_public=data["is_public"],
             public_summary=data["public_summary"],
+            show_supporters=data["show_supporters"],
         )
 
     def save_model(self, request: HttpRequest, obj: Fund, form: Any, change: bool) -> None:

@@ -187,6 +187,7 @@ def seed_fund(
             "detention and defended in court: bonds, attorneys, filing fees and support for their "
             "families. Any worker, union member or not."
         ),
+        show_supporters=True,
     )
     books = DemoBooks(
         fund=fund, treasurer=treasurer, money=money or LedgerMoney(), cases=cases or LedgerCases()

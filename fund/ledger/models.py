@@ -29,11 +29,23 @@ class Fund(models.Model):
     tax_status = models.CharField(max_length=8, choices=TaxStatus.choices, default=TaxStatus.LABOR)
     is_public = models.BooleanField(default=True, help_text="Show the public fund page.")
     public_summary = models.TextField(blank=True)
+    show_supporters = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="List on the public page the organisations that gave and asked to be listed.",
+    )
     opened_on = models.DateField(help_text="The first day of the fund's books.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     # What may change once a fund exists; the app's database role may update no other column.
-    MUTABLE_FIELDS = ("name", "goal_cents", "tax_status", "is_public", "public_summary")
+    MUTABLE_FIELDS = (
+        "name",
+        "goal_cents",
+        "tax_status",
+        "is_public",
+        "public_summary",
+        "show_supporters",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -39,7 +39,11 @@ FUNCTIONS = (
 )
 # What the runtime role may still change on ledger tables, column by column.
 COLUMN_GRANTS = (
-    ("UPDATE", "fund_fund", ("name", "goal_cents", "tax_status", "is_public", "public_summary")),
+    (
+        "UPDATE",
+        "fund_fund",
+        ("name", "goal_cents", "tax_status", "is_public", "public_summary", "show_supporters"),
+    ),
     ("INSERT", "fund_seal", ()),
     ("INSERT", "fund_commitment", ()),
     ("UPDATE", "fund_commitment", ("released_at",)),

@@ -69,6 +69,7 @@ def create_fund(
     is_public: bool = True,
     public_summary: str = "",
     opened_on: date | None = None,
+    show_supporters: bool = False,
 ) -> Fund:
     """Create a fund with its ledger head and its chart of accounts (None: the command line).
 
@@ -109,6 +110,8 @@ def create_fund(
             },
         )
         (fund_id,) = cursor.fetchone()
+    if show_supporters:
+        Fund.objects.filter(pk=fund_id).update(show_supporters=True)
     return Fund.objects.get(pk=fund_id)
 
 
@@ -121,8 +124,10 @@ def update_fund(
     tax_status: str,
     is_public: bool,
     public_summary: str,
+    show_supporters: bool = False,
 ) -> Fund:
-    """Change what a fund may change: its name, goal, receipt wording and public page.
+    """Change what a fund may change: its name, goal, receipt wording and public page (with
+    its list of supporting organisations or not).
 
     Its slug, currency, restriction and opening day are fixed once the fund exists.
     """
@@ -139,6 +144,7 @@ def update_fund(
         "tax_status": tax_status,
         "is_public": is_public,
         "public_summary": public_summary,
+        "show_supporters": show_supporters,
     }
     Fund.objects.filter(pk=fund.pk).update(**changes)
     for field, value in changes.items():

@@ -475,6 +475,8 @@ def test_the_fund_page_has_a_give_button(client, fund):
 def test_only_organisations_that_opted_in_and_paid_are_listed_as_supporters(
     client, fund, stripe_api
 ):
+    fund.__class__.objects.filter(pk=fund.pk).update(show_supporters=True)
+
     def started(**fields):
         give(client, **fields)
         return Gift.objects.order_by("-pk").first()
@@ -509,6 +511,9 @@ def test_only_organisations_that_opted_in_and_paid_are_listed_as_supporters(
     assert "Organisations supporting this fund UFCW Local 26 Listed because they asked" in after
     for absent in ("SEIU 521", "IBEW 100", "Ana Flores", "ana@example.org"):
         assert absent not in after
+    # A fund that does not enable the list shows none, whoever opted in.
+    fund.__class__.objects.filter(pk=fund.pk).update(show_supporters=False)
+    assert "UFCW Local 26" not in text_of(client.get("/f/valley/"))
 
 
 # "Manage my monthly gift"

@@ -66,3 +66,34 @@ def test_an_admin_adds_a_fund_in_django_admin_and_gets_its_chart(client, admin_u
     assert Account.objects.filter(fund=fund).count() == len(CHART)
     assert LedgerHead.objects.filter(fund=fund).exists()
     assert client.get(f"/admin/fund/fund/{fund.pk}/delete/").status_code == 403
+
+
+def test_an_admin_turns_the_supporters_list_on_and_off(client, admin_user):
+    client.force_login(admin_user)
+    form = {
+        "name": "Bond Fund",
+        "goal": "50,000",
+        "tax_status": Fund.TaxStatus.LABOR,
+        "is_public": "on",
+        "public_summary": "",
+    }
+    client.post("/admin/fund/fund/add/", form | {"slug": "bonds", "currency": "USD"})
+    fund = Fund.objects.get(slug="bonds")
+    assert fund.show_supporters is False  # off unless the fund enables it
+
+    on = client.post(f"/admin/fund/fund/{fund.pk}/change/", form | {"show_supporters": "on"})
+    fund.refresh_from_db()
+    assert on.status_code == 302
+    assert fund.show_supporters is True
+
+    client.post(f"/admin/fund/fund/{fund.pk}/change/", form)
+    fund.refresh_from_db()
+    assert fund.show_supporters is False
+
+
+def test_create_fund_command_can_list_supporters_from_the_start():
+    call_command("create_fund", "Valley", "--slug", "valley", "--goal", "1", "--show-supporters")
+    call_command("create_fund", "Reserve", "--slug", "reserve", "--goal", "1")
+
+    shown = dict(Fund.objects.values_list("slug", "show_supporters"))
+    assert shown == {"valley": True, "reserve": False}

@@ -121,6 +121,7 @@ def test_the_app_role_cannot_write_ledger_tables_directly(fund, table, statement
     [
         ("UPDATE fund_fund SET name = 'Renamed'", True),
         ("UPDATE fund_fund SET goal_cents = 1", True),
+        ("UPDATE fund_fund SET show_supporters = true", True),
         ("UPDATE fund_fund SET currency = 'EUR'", False),
         ("UPDATE fund_fund SET restricted = true", False),
         ("UPDATE fund_fund SET slug = 'other'", False),

@@ -26,6 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--restricted", action="store_true", help="Donor-restricted fund.")
         parser.add_argument("--private", action="store_true", help="No public page.")
         parser.add_argument("--summary", default="", help="Text for the public page.")
+        parser.add_argument(
+            "--show-supporters",
+            action="store_true",
+            help="List on the public page the organisations that asked to be listed.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -39,6 +44,7 @@ class Command(BaseCommand):
                 tax_status=options["tax_status"],
                 is_public=not options["private"],
                 public_summary=options["summary"],
+                show_supporters=options["show_supporters"],
             )
         except FundError as error:
             raise CommandError(str(error)) from None
