@@ -25,7 +25,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 from pydantic import AwareDatetime
 
-from cases.models import Bond, Case, Disbursement, Facility, Hearing, Payee, TimelineEntry
+from cases.models import Bond, Case, Disbursement, Document, Facility, Hearing, Payee, TimelineEntry
 from cases.queries import (
     bond_aging,
     case_for_user,
@@ -318,6 +318,9 @@ class DisbursementOut(Schema):
     reference: str
     paid_on: date | None = None
     transaction: str | None = Field(None, description="Reference of the payment's transaction.")
+    document: int | None = Field(
+        None, alias="document_id", description="The id of the case's supporting document."
+    )
 
     @staticmethod
     def resolve_payee_name(obj: Disbursement, context: Any) -> str:
@@ -349,6 +352,9 @@ class DisbursementIn(Schema):
     amount: Amount
     memo: str = Field("", max_length=1000, description="Write-only: never read back.")
     idempotency_key: IdempotencyKey
+    document: int | None = Field(
+        None, ge=1, le=BIGINT, description="The id of one of the case's documents supporting it."
+    )
 
 
 class DisbursementFilter(Schema):
@@ -707,6 +713,11 @@ def request_money(request: ApiRequest, payload: DisbursementIn) -> Disbursement:
     payee = Payee.objects.filter(pk=payload.payee).first()
     if payee is None:
         raise HttpError(400, f"There is no payee #{payload.payee}.")
+    document = None
+    if payload.document is not None:
+        document = Document.objects.filter(pk=payload.document, case=case).first()
+        if document is None:
+            raise HttpError(400, f"{case.ref} has no document #{payload.document}.")
     requested = request_disbursement(
         actor=request.auth,
         case=case,
@@ -716,6 +727,7 @@ def request_money(request: ApiRequest, payload: DisbursementIn) -> Disbursement:
         amount_cents=payload.amount,
         memo=payload.memo,
         idempotency_key=payload.idempotency_key,
+        document=document,
     )
     return _shown(request, requested)
 

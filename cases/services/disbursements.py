@@ -22,7 +22,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from cases.errors import CaseError, CaseNotFound, SelfApproval, TransitionRefused
-from cases.models import Approval, Case, Disbursement, Payee, TimelineEntry
+from cases.models import Approval, Case, Disbursement, Document, Payee, TimelineEntry
 from fund import money
 from fund.errors import IdempotencyConflict
 from fund.ledger.entries import Leg
@@ -116,9 +116,11 @@ def request_disbursement(
     amount_cents: int,
     memo: str = "",
     idempotency_key: str,
+    document: Document | None = None,
 ) -> Disbursement:
     """Request money for a case the coordinator may open; the same key twice makes one request.
 
+    `document` is one of the case's documents that supports it (an invoice, a bond receipt).
     Refused on a closed case. Above DISBURSEMENT_TWO_APPROVALS_ABOVE it needs two approvals.
     """
     CASE_WORKERS.check(actor)
@@ -130,6 +132,8 @@ def request_disbursement(
         raise CaseError("Choose who is to be paid.")
     _check_amount(fund, amount_cents)
     memo = _checked_text("memo", memo, MEMO_LIMIT)
+    if document is not None and document.case_id != case.pk:
+        raise CaseError(f"The supporting document must be one of {case.ref}'s documents.")
     request_key = supplied_key(idempotency_key, supplier=actor)
     hold_lock(f"request:{request_key}")
     earlier = Disbursement.objects.filter(request_key=request_key).first()
@@ -141,6 +145,7 @@ def request_disbursement(
             and earlier.payee_id == payee.pk
             and earlier.amount_cents == amount_cents
             and earlier.memo == memo
+            and earlier.document_id == (document.pk if document is not None else None)
         )
         if not same:
             raise IdempotencyConflict(REUSED_KEY)
@@ -156,11 +161,14 @@ def request_disbursement(
         payee=payee,
         amount_cents=amount_cents,
         memo=memo,
+        document=document,
         requested_by=actor,
         approvals_needed=2 if amount_cents > two_approvals_above(fund) else 1,
         request_key=request_key,
     )
     text = f"Requested {_amount(disbursement)} for {disbursement.get_category_display()}"
+    if document is not None:
+        text += f", supported by document #{document.pk} ({document.get_kind_display()})"
     if disbursement.approvals_needed == 2:
         text += " (two treasurers must approve)"
     _log(disbursement, text, actor)

@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime
 import pytest
 from django.utils import timezone
 
-from cases.models import Assignment, Bond, Case, Disbursement, Payee
+from cases.errors import CaseError
+from cases.models import Assignment, Bond, Case, Disbursement, Document, Payee, TimelineEntry
 from cases.services.bonds import cancel_bond, post_bond, record_bond_breach
+from cases.services.cases import open_case
 from cases.services.disbursements import (
     REUSED_KEY,
     SELF_APPROVAL,
@@ -18,6 +20,7 @@ from cases.services.disbursements import (
 )
 from cases.services.hearings import add_hearing
 from cases.services.payees import create_payee
+from fund.errors import IdempotencyConflict
 from fund.ledger.progress import fund_progress
 from fund.ledger.services import create_fund
 from fund.ledger.verify import verify_fund
@@ -25,6 +28,7 @@ from fund.models import Account, Commitment, Fund, Transaction
 from fund.security.models import AccessLog
 from fund.security.roles import StaffRole
 from fund.security.tokens import issue_api_token
+from tests.cases.test_documents import pdf_bytes, upload
 from tests.conftest import bearer, make_staff
 from tests.fund.conftest import give_check
 
@@ -869,3 +873,77 @@ def test_hearings_through_the_api(client, world, coordinator, auditor):
         400,
         {"detail": "A hearing's time is between 2000 and 2099."},
     )
+
+
+# A request's supporting document
+
+
+@pytest.fixture
+def two_cases(coordinator, settings, tmp_path):
+    """Two cases, their documents kept in a private folder of the test's own."""
+    settings.CASE_DOCUMENT_ROOT = tmp_path / "documents"
+    return [open_case(actor=coordinator, legal_name=name).case for name in ("Rosa", "Luis")]
+
+
+def ask_with(coordinator, case, fund, attorney, key, document=None):
+    return request_disbursement(
+        actor=coordinator,
+        case=case,
+        fund=fund,
+        category="attorney_fee",
+        payee=attorney,
+        amount_cents=150_000,
+        idempotency_key=key,
+        document=document,
+    )
+
+
+def test_a_request_names_its_case_document_and_only_its_own_case(
+    coordinator, fund, attorney, two_cases
+):
+    rosa, luis = two_cases
+    invoice = upload(coordinator, rosa, pdf_bytes(), "invoice.pdf", kind=Document.Kind.INVOICE)
+    other = upload(coordinator, luis, pdf_bytes(), "luis.pdf", kind=Document.Kind.INVOICE)
+
+    requested = ask_with(coordinator, rosa, fund, attorney, "with-invoice", invoice)
+
+    assert requested.document == invoice
+    entry = rosa.timeline.filter(kind=TimelineEntry.Kind.DISBURSEMENT).latest("at")
+    assert f"supported by document #{invoice.pk} (Invoice)" in entry.text
+    assert "invoice.pdf" not in entry.text
+    with pytest.raises(CaseError, match=f"one of {rosa.ref}'s documents"):
+        ask_with(coordinator, rosa, fund, attorney, "wrong-case", other)
+    with pytest.raises(IdempotencyConflict):
+        ask_with(coordinator, rosa, fund, attorney, "with-invoice", None)
+
+
+def test_the_api_takes_the_document_by_id_and_refuses_another_cases(
+    client, coordinator, treasurer, fund, attorney, two_cases
+):
+    rosa, luis = two_cases
+    invoice = upload(coordinator, rosa, pdf_bytes(), kind=Document.Kind.INVOICE)
+    other = upload(coordinator, luis, pdf_bytes(), kind=Document.Kind.INVOICE)
+    body = {
+        "case": rosa.ref,
+        "fund": "valley",
+        "category": "attorney_fee",
+        "payee": attorney.pk,
+        "amount": 150_000,
+        "idempotency_key": "api-invoice",
+    }
+
+    requested = call(client, coordinator, "POST", "/disbursements", body | {"document": invoice.pk})
+    refused = call(
+        client,
+        coordinator,
+        "POST",
+        "/disbursements",
+        body | {"document": other.pk, "idempotency_key": "x"},
+    )
+    seen = call(client, treasurer, "GET", f"/disbursements?case={rosa.ref}")
+
+    assert requested.status_code == 200, requested.content
+    assert requested.json()["document"] == invoice.pk
+    assert refused.status_code == 400
+    assert refused.json()["detail"] == f"{rosa.ref} has no document #{other.pk}."
+    assert [d["document"] for d in seen.json()["items"]] == [invoice.pk]
