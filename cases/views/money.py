@@ -12,7 +12,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,7 +28,7 @@ from cases.forms.money import (
     PayForm,
     RejectForm,
 )
-from cases.models import Bond, Case, Disbursement
+from cases.models import Bond, Case, Disbursement, Document
 from cases.queries import bond_aging, case_for_user, outstanding_bonds
 from cases.services.bonds import (
     cancel_bond,
@@ -144,9 +144,17 @@ def waiting_disbursements(user: User) -> QuerySet[Disbursement]:
         Disbursement.objects.filter(case__in=Case.objects.for_user(user), status__in=WAITING)
         .select_related("case", "fund", "payee", "requested_by")
         .prefetch_related("approvals__approver")
-        .annotate(given=Count("approvals"))
+        .annotate(given=Count("approvals"), document_kind=F("document__kind"))
         .order_by("requested_at", "pk")
     )
+
+
+def _document_label(disbursement: Disbursement) -> str:
+    # By number and kind: the document itself is for those who may see the person.
+    if not disbursement.document_id:
+        return ""
+    kind = Document.Kind(disbursement.document_kind).label  # type: ignore[attr-defined]
+    return f"#{disbursement.document_id} ({kind})"
 
 
 def queue_page(
@@ -179,6 +187,7 @@ def queue_page(
                 and all(approver.pk != user.pk for approver in approvers),
                 "reject_form": reject,
                 "pay_form": pay,
+                "document": _document_label(disbursement),
             }
         )
     return render(request, "cases/approvals.html", {"rows": rows}, status=status)

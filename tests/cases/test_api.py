@@ -947,3 +947,19 @@ def test_the_api_takes_the_document_by_id_and_refuses_another_cases(
     assert refused.status_code == 400
     assert refused.json()["detail"] == f"{rosa.ref} has no document #{other.pk}."
     assert [d["document"] for d in seen.json()["items"]] == [invoice.pk]
+
+
+def test_the_approvals_queue_names_the_document_by_number_and_kind_only(
+    client, coordinator, treasurer, fund, attorney, two_cases
+):
+    rosa, _ = two_cases
+    invoice = upload(coordinator, rosa, pdf_bytes(), "Rosa invoice.pdf", kind=Document.Kind.INVOICE)
+    ask_with(coordinator, rosa, fund, attorney, "queued-with-invoice", invoice)
+    ask_with(coordinator, rosa, fund, attorney, "queued-without")
+    client.force_login(treasurer)
+
+    page = client.get("/cases/approvals/").content.decode()
+
+    assert page.count("Supporting document:") == 1
+    assert f"Supporting document: #{invoice.pk} (Invoice)." in page
+    assert "Rosa invoice" not in page
