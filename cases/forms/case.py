@@ -5,8 +5,7 @@ Each form checks what it can (a date is a date); the services decide the rest, a
 are shown on the form (`refused`). No form ever echoes a name or an A-number in an error.
 """
 
-from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
@@ -45,24 +44,6 @@ class RecordingForm(RefusableForm):
             data["idempotency_key"] = new_idempotency_key()
             self.data = data
         self.add_error(None, str(error))
-
-
-def read_choices_once(*forms_: forms.Form | None) -> None:
-    """Give the forms' model choice fields their options as lists, read once for the page.
-
-    A select's options are otherwise queried each time it is rendered, and two forms of one
-    page (a disbursement's and a bond's fund) would read the same list twice. Validation still
-    checks a submitted choice against the field's queryset.
-    """
-    read: dict[tuple[type, str, object], list[Any]] = {}
-    for form in forms_:
-        for field in form.fields.values() if form is not None else ():
-            if isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
-                key = (type(field), str(field.queryset.query), field.empty_label)
-                if key not in read:
-                    # iter(): list() of the iterator itself would first COUNT the rows.
-                    read[key] = list(iter(cast(Iterable[Any], field.choices)))
-                field.choices = read[key]
 
 
 class DateInput(forms.DateInput):

@@ -1,5 +1,9 @@
 """A case's page under /cases/<ref>/ and its quick actions: change the status, log a note or a
-call, schedule a hearing, assign a coordinator.
+call, schedule a hearing; and the page of its coordinators, where a legal director assigns one.
+
+The actions taken now and then (assigning, requesting money, recording a bond, a legal hold) have
+pages of their own that the case page links to: drawn on every view of the case, their forms and
+select lists were most of its time (bench/cases.py). A refused form re-renders its own page.
 
 Whoever may open the case (Case.objects.for_user) sees its reference, status, facility,
 coordinators and money; the person behind it, the timeline's texts and the hearings only those who
@@ -20,25 +24,20 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.errors import CaseError, CaseNotFound
-from cases.forms.case import (
-    AssignForm,
-    HearingForm,
-    NoteForm,
-    RefusableForm,
-    StatusForm,
-    read_choices_once,
-)
-from cases.forms.money import BondForm, BondStepForm, DisbursementForm
+from cases.forms.case import AssignForm, HearingForm, NoteForm, RefusableForm, StatusForm
+from cases.forms.extras import UnassignForm
+from cases.forms.money import BondStepForm
 from cases.models import Bond, Case
 from cases.queries import case_for_user, may_see_person, person_of
 from cases.services.bonds import NEXT_STEPS
 from cases.services.cases import add_note, allowed_moves, assign, change_status, may_assign
 from cases.services.disbursements import approval_state
 from cases.services.hearings import add_hearing
-from cases.views.case_extras import case_page_extras, editable_notes
+from cases.services.retention import may_set_legal_hold
+from cases.views.case_extras import editable_notes
 from fund.errors import FundError, NotAllowed
 from fund.security.roles import (
     BOND_RECORDERS,
@@ -117,19 +116,8 @@ def case_page(
         "status_form": StatusForm(case=case) if works and allowed_moves(case.status) else None,
         "note_form": NoteForm() if works else None,
         "hearing_form": HearingForm() if works and open_case else None,
-        "disbursement_form": DisbursementForm() if works and open_case else None,
-        "bond_form": BondForm() if BOND_RECORDERS.allows(user) and open_case else None,
-        "assign_form": AssignForm() if may_assign(user) else None,
     }
     forms.update(bound)
-    extras = case_page_extras(user, case, sees_person=sees_person)
-    bonds = list(case.bonds.select_related("fund").order_by("posted_on", "pk"))
-    steps = [(bond, _steps(user, bond)) for bond in bonds]
-    read_choices_once(
-        *forms.values(),
-        extras["unassign_form"],
-        *(step_form for _, bond_steps in steps for _, _, step_form in bond_steps),
-    )
     timeline = Paginator(
         case.timeline.select_related("by").order_by("-at", "-pk"), TIMELINE_PAGE
     ).get_page(request.GET.get("timeline"))
@@ -141,15 +129,22 @@ def case_page(
         "coordinators": case.coordinators.order_by("username"),
         "timeline": timeline,
         "hearings": case.hearings.order_by("at", "pk") if sees_person else [],
+        "updates_hearings": works and sees_person and case.purged_at is None,
         "disbursements": [
             (d, approval_state(d))
             for d in case.disbursements.select_related("fund", "payee", "requested_by")
             .annotate(given=Count("approvals"))
             .order_by("-requested_at", "-pk")
         ],
-        "bonds": steps,
+        "bonds": [
+            (bond, _steps(user, bond))
+            for bond in case.bonds.select_related("fund").order_by("posted_on", "pk")
+        ],
         "documents_url": documents_url(case),
-        **extras,
+        "requests_money": works and open_case,
+        "records_bonds": BOND_RECORDERS.allows(user) and open_case,
+        "assigns": may_assign(user),
+        "holds": may_set_legal_hold(user) and case.purged_at is None,
         "editable_notes": editable_notes(user, case, timeline, sees_person=sees_person),
         **forms,
     }
@@ -244,11 +239,37 @@ def case_hearing(request: HttpRequest, ref: str) -> HttpResponse:
     return case_page(request, case, status=400, hearing_form=form)
 
 
-@require_POST
+def coordinators_page(
+    request: HttpRequest, case: Case, *, status: int = 200, **bound: Form
+) -> HttpResponse:
+    """Render the page of the case's coordinators, with the forms to assign one and take one off
+    (`bound`: the form just refused)."""
+    context: dict[str, Any] = {
+        "case": case,
+        "coordinators": case.coordinators.order_by("username"),
+        "assign_form": AssignForm(),
+        "unassign_form": UnassignForm(case=case),
+        **bound,
+    }
+    return render(request, "cases/case_coordinators.html", context, status=status)
+
+
+def assigner_case_or_404(request: HttpRequest, ref: str) -> Case:
+    """Return the case for a legal director or an admin; out of scope is a 404, anyone else a
+    403 (the services refuse them too)."""
+    case = case_or_404(request, ref)
+    if not may_assign(actor_of(request)):
+        raise PermissionDenied("Only a legal director or an admin can assign cases.")
+    return case
+
+
+@require_http_methods(["GET", "POST"])
 @role_required(CASE_MONEY_READERS)  # the service admits legal directors and admins only
 def case_assign(request: HttpRequest, ref: str) -> HttpResponse:
-    """Assign a coordinator to the case (legal directors; the service refuses others)."""
-    case = case_or_404(request, ref)
+    """Show the case's coordinators; a POST assigns one more (legal directors and admins)."""
+    case = assigner_case_or_404(request, ref)
+    if request.method != "POST":
+        return coordinators_page(request, case)
     form = AssignForm(request.POST)
     if form.is_valid():
         coordinator = form.cleaned_data["coordinator"]
@@ -258,4 +279,4 @@ def case_assign(request: HttpRequest, ref: str) -> HttpResponse:
         if done is not None:
             messages.success(request, f"{coordinator.get_username()} works {case.ref} now.")
             return back_to(case)
-    return case_page(request, case, status=400, assign_form=form)
+    return coordinators_page(request, case, status=400, assign_form=form)

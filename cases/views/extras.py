@@ -1,6 +1,6 @@
 """The case screens for services that had none: editing a note, a hearing's outcome and new
-time, taking a coordinator off a case, a legal hold, the coordinator's calendar addresses, and
-the treasurer's payees.
+time, taking a coordinator off a case (on the coordinators page of cases/views/case.py), a legal
+hold's page, the coordinator's calendar addresses, and the treasurer's payees.
 
 The same rules as cases/views/case.py: out of scope is a 404, a refused action shows the
 service's message on its form or as a flash message (never a 500), every form is a small POST
@@ -30,11 +30,19 @@ from cases.forms.extras import (
 )
 from cases.models import CalendarFeed, Case, Hearing, Payee, TimelineEntry
 from cases.queries import may_see_person
-from cases.services.cases import EDITABLE_KINDS, edit_note, may_assign, unassign
+from cases.services.cases import EDITABLE_KINDS, edit_note, unassign
 from cases.services.hearings import create_feed, record_outcome, reschedule, revoke_feed
 from cases.services.payees import set_w9_received
 from cases.services.retention import may_set_legal_hold, set_legal_hold
-from cases.views.case import REFUSALS, actor_of, back_to, case_or_404, case_page, refused_on
+from cases.views.case import (
+    REFUSALS,
+    actor_of,
+    assigner_case_or_404,
+    back_to,
+    case_or_404,
+    coordinators_page,
+    refused_on,
+)
 from cases.views.case_extras import editable_notes
 from fund.errors import NotAllowed
 from fund.security.access import record_access
@@ -188,9 +196,7 @@ def hearing_reschedule(request: HttpRequest, ref: str, pk: int) -> HttpResponse:
 @role_required(CASE_MONEY_READERS)
 def case_unassign(request: HttpRequest, ref: str) -> HttpResponse:
     """Take a coordinator off the case; the service refuses taking off the last one."""
-    case = case_or_404(request, ref)
-    if not may_assign(actor_of(request)):
-        raise PermissionDenied("Only a legal director or an admin can assign cases.")
+    case = assigner_case_or_404(request, ref)
     form = UnassignForm(request.POST, case=case)
     if form.is_valid():
         coordinator: User = form.cleaned_data["coordinator"]
@@ -200,16 +206,27 @@ def case_unassign(request: HttpRequest, ref: str) -> HttpResponse:
         if done is not None:
             messages.success(request, f"{coordinator.get_username()} no longer works {case.ref}.")
             return back_to(case)
-    return case_page(request, case, status=400, unassign_form=form)
+    return coordinators_page(request, case, status=400, unassign_form=form)
 
 
-@require_POST
+def _hold_page(
+    request: HttpRequest, case: Case, form: LegalHoldForm | None, status: int = 200
+) -> HttpResponse:
+    context = {"case": case, "form": form}
+    return render(request, "cases/case_legal_hold.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
 @role_required(CASE_MONEY_READERS)
 def case_legal_hold(request: HttpRequest, ref: str) -> HttpResponse:
-    """Place or lift the case's legal hold, with a reason."""
+    """Show the form to place or lift the case's legal hold; a POST does it, with a reason."""
     case = case_or_404(request, ref)
     if not may_set_legal_hold(actor_of(request)):
         raise PermissionDenied("Only a legal director or an admin can place or lift a legal hold.")
+    if request.method != "POST":
+        # A purged case has nothing left to hold: the page says so and offers no form.
+        form = LegalHoldForm(case=case) if case.purged_at is None else None
+        return _hold_page(request, case, form)
     form = LegalHoldForm(request.POST, case=case)
     if form.is_valid():
         data = form.cleaned_data
@@ -224,7 +241,7 @@ def case_legal_hold(request: HttpRequest, ref: str) -> HttpResponse:
             verb = "is on legal hold" if done.legal_hold else "is no longer on legal hold"
             messages.success(request, f"{done.ref} {verb}.")
             return back_to(done)
-    return case_page(request, case, status=400, hold_form=form)
+    return _hold_page(request, case, form, 400)
 
 
 # The coordinator's calendar addresses

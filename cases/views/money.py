@@ -46,7 +46,7 @@ from cases.services.disbursements import (
     request_disbursement,
 )
 from cases.services.payees import create_payee
-from cases.views.case import REFUSALS, actor_of, back_to, case_or_404, case_page, refused_on
+from cases.views.case import REFUSALS, actor_of, back_to, case_or_404, refused_on
 from fund import money
 from fund.errors import NotAllowed
 from fund.ledger.queries import list_funds
@@ -67,11 +67,27 @@ WAITING = (Status.REQUESTED, Status.APPROVED)
 # Requesting money (coordinators)
 
 
-@require_POST
+def is_open(case: Case) -> bool:
+    """Return whether the case still takes requests and bonds (it is not closed)."""
+    return case.status != Case.Status.CLOSED
+
+
+def _request_page(
+    request: HttpRequest, case: Case, form: DisbursementForm | None, status: int = 200
+) -> HttpResponse:
+    context = {"case": case, "form": form}
+    return render(request, "cases/disbursement_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
 @role_required(CASE_WORKERS)
 def case_request(request: HttpRequest, ref: str) -> HttpResponse:
-    """Request money for the case; the same form submitted twice makes one request."""
+    """Show the form to request money for the case; a POST requests it (the same form
+    submitted twice makes one request)."""
     case = case_or_404(request, ref)
+    if request.method != "POST":
+        # A closed case takes no new requests: the page says so and offers no form.
+        return _request_page(request, case, DisbursementForm() if is_open(case) else None)
     form = DisbursementForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -92,13 +108,13 @@ def case_request(request: HttpRequest, ref: str) -> HttpResponse:
             amount = money.format_amount(made.amount_cents, made.fund.currency)
             messages.success(request, f"Requested {amount} for {case.ref}: {approval_state(made)}")
             return back_to(case, "money")
-    return case_page(request, case, status=400, disbursement_form=form)
+    return _request_page(request, case, form, 400)
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(PAYEE_KEEPERS)
 def payee_new(request: HttpRequest) -> HttpResponse:
-    """Add a payee, then go back to the case the request is for (?case=<ref>)."""
+    """Add a payee, then go back to the request form of the case it is for (?case=<ref>)."""
     ref = (request.POST if request.method == "POST" else request.GET).get("case", "")
     case = _case_if_any(request.user, ref)
     if request.method != "POST":
@@ -121,7 +137,7 @@ def payee_new(request: HttpRequest) -> HttpResponse:
         if payee is not None:
             messages.success(request, f"Added payee #{payee.pk}: choose it on the request form.")
             if case is not None:
-                return back_to(case, "money")
+                return redirect("cases_case_request", case.ref)
             return redirect("cases_board")
     return render(request, "cases/payee_form.html", {"form": form, "case": case}, status=400)
 
@@ -273,11 +289,21 @@ def disbursement_pay(request: HttpRequest, pk: int) -> HttpResponse:
 # Bonds
 
 
-@require_POST
+def _bond_page(
+    request: HttpRequest, case: Case, form: BondForm | None, status: int = 200
+) -> HttpResponse:
+    context = {"case": case, "form": form}
+    return render(request, "cases/bond_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
 @role_required(BOND_RECORDERS)
 def case_bond(request: HttpRequest, ref: str) -> HttpResponse:
-    """Record an immigration bond the fund posted for the case."""
+    """Show the form to record an immigration bond the fund posted for the case; a POST
+    records it."""
     case = case_or_404(request, ref)
+    if request.method != "POST":
+        return _bond_page(request, case, BondForm() if is_open(case) else None)
     form = BondForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -301,7 +327,7 @@ def case_bond(request: HttpRequest, ref: str) -> HttpResponse:
             amount = money.format_amount(bond.amount_cents, bond.fund.currency)
             messages.success(request, f"Recorded a bond of {amount} for {case.ref}.")
             return back_to(case, "bonds")
-    return case_page(request, case, status=400, bond_form=form)
+    return _bond_page(request, case, form, 400)
 
 
 @require_POST

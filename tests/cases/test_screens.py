@@ -414,15 +414,19 @@ def test_a_legal_director_assigns_and_a_coordinator_is_offered_no_assignment(
     client, coordinator, other_coordinator, legal_director, case
 ):
     client.force_login(coordinator)
-    assert "Assign a coordinator" not in page(
+    assert "Assign or take off coordinators" not in page(
         client.get(reverse("cases_case_detail", args=[case.ref]))
     )
+    assert client.get(reverse("cases_case_assign", args=[case.ref])).status_code == 403
     refused = client.post(
         reverse("cases_case_assign", args=[case.ref]), {"coordinator": other_coordinator.pk}
     )
     assert refused.status_code == 403
 
     client.force_login(legal_director)
+    assert reverse("cases_case_assign", args=[case.ref]) in page(
+        client.get(reverse("cases_case_detail", args=[case.ref]))
+    )
     response = client.post(
         reverse("cases_case_assign", args=[case.ref]), {"coordinator": other_coordinator.pk}
     )
@@ -455,7 +459,9 @@ def test_a_request_is_approved_and_paid_through_the_screens_and_spent_moves(
 ):
     client.force_login(coordinator)
     detail = page(client.get(reverse("cases_case_detail", args=[case.ref])))
-    key = re.search(r'name="idempotency_key" value="([^"]+)"', detail).group(1)
+    assert reverse("cases_case_request", args=[case.ref]) in detail
+    form = page(client.get(reverse("cases_case_request", args=[case.ref])))
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form).group(1)
     data = {
         "fund": fund.slug,
         "category": "attorney_fee",
@@ -584,7 +590,7 @@ def test_a_rejection_needs_a_reason(client, coordinator, treasurer, case, fund, 
     assert (asked.status, asked.reason) == (Disbursement.Status.REJECTED, "Not a program cost")
 
 
-def test_a_new_payee_leads_back_to_the_case(client, coordinator, case):
+def test_a_new_payee_leads_back_to_the_request_form(client, coordinator, case):
     client.force_login(coordinator)
 
     form = client.get(reverse("cases_payee_new"), {"case": case.ref})
@@ -595,7 +601,7 @@ def test_a_new_payee_leads_back_to_the_case(client, coordinator, case):
 
     assert form.status_code == 200
     assert response.status_code == 302
-    assert response["Location"] == reverse("cases_case_detail", args=[case.ref]) + "#money"
+    assert response["Location"] == reverse("cases_case_request", args=[case.ref])
     assert Payee.objects.get().name == "Clerk of the Court"
 
 

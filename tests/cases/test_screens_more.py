@@ -227,7 +227,9 @@ def test_a_legal_director_takes_a_coordinator_off_but_not_the_last_one(
     assign(actor=legal_director, case=case, coordinator=other_coordinator)
     client.force_login(legal_director)
     url = reverse("cases_case_unassign", args=[case.ref])
-    assert "Take a coordinator off" in detail(client, case)
+    coordinators = reverse("cases_case_assign", args=[case.ref])
+    assert coordinators in detail(client, case)
+    assert "Take a coordinator off" in page(client.get(coordinators))
 
     done = client.post(url, {"coordinator": other_coordinator.pk})
     assert done.status_code == 302
@@ -237,6 +239,7 @@ def test_a_legal_director_takes_a_coordinator_off_but_not_the_last_one(
     last = client.post(url, {"coordinator": coordinator.pk})
     assert last.status_code == 400
     assert f"{case.ref} keeps at least one coordinator: assign another one first." in page(last)
+    assert "Take a coordinator off" in page(last)
     assert list(case.coordinators.all()) == [coordinator]
 
 
@@ -247,7 +250,8 @@ def test_a_treasurer_or_a_coordinator_cannot_take_anyone_off(
     url = reverse("cases_case_unassign", args=[case.ref])
     for user in (treasurer, coordinator):
         client.force_login(user)
-        assert "Take a coordinator off" not in detail(client, case)
+        assert "Assign or take off coordinators" not in detail(client, case)
+        assert client.get(reverse("cases_case_assign", args=[case.ref])).status_code == 403
         assert client.post(url, {"coordinator": other_coordinator.pk}).status_code == 403
     assert set(case.coordinators.all()) == {coordinator, other_coordinator}
 
@@ -258,11 +262,16 @@ def test_a_treasurer_or_a_coordinator_cannot_take_anyone_off(
 def test_a_legal_director_places_and_lifts_a_legal_hold_with_a_reason(client, legal_director, case):
     client.force_login(legal_director)
     url = reverse("cases_case_legal_hold", args=[case.ref])
-    assert "Place a legal hold" in detail(client, case)
+    assert f'href="{url}">Place a legal hold</a>' in detail(client, case)
+    form = client.get(url)
+    assert form.status_code == 200
+    assert "Say why" not in page(form)
+    assert 'name="reason"' in page(form)
 
     blank = client.post(url, {"hold": "place", "reason": ""})
     assert blank.status_code == 400
     assert "Say why the legal hold is placed or lifted." in page(blank)
+    assert "The legal hold did not change." in page(blank)
     case.refresh_from_db()
     assert case.legal_hold is False
 
@@ -272,8 +281,9 @@ def test_a_legal_director_places_and_lifts_a_legal_hold_with_a_reason(client, le
     assert case.legal_hold is True
     shown = page(client.get(placed["Location"]))
     assert f"{case.ref} is on legal hold." in shown
-    assert "Lift the legal hold" in shown
+    assert f'href="{url}">Lift the legal hold</a>' in shown
     assert "Legal hold placed: Litigation pending" in shown
+    assert 'value="lift"' in page(client.get(url))
 
     lifted = client.post(url, {"hold": "lift", "reason": "Settled"})
     assert lifted.status_code == 302
@@ -289,6 +299,7 @@ def test_a_coordinator_or_a_treasurer_cannot_place_a_legal_hold(
     for user in (coordinator, treasurer):
         client.force_login(user)
         assert "Place a legal hold" not in detail(client, case)
+        assert client.get(url).status_code == 403
         assert client.post(url, {"hold": "place", "reason": "x"}).status_code == 403
     case.refresh_from_db()
     assert case.legal_hold is False

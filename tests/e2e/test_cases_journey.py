@@ -10,10 +10,12 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from cases.models import Case, Disbursement, Facility, Hearing, Payee
+from cases.services.cases import open_case
 from fund.ledger.services import create_fund
 from fund.ledger.verify import verify_fund
 from fund.security.roles import StaffRole
 from tests.conftest import PASSWORD, enrol_totp, make_staff
+from tests.e2e.conftest import PHONE
 from tests.fund.conftest import give_check
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -87,16 +89,20 @@ def test_a_case_from_intake_to_an_attorney_paid_moves_the_fund_pages_spent(
     expect(hearings.first).to_contain_text(when.strftime("%Y-%m-%d %H:%M"))
     expect(hearings.first).to_contain_text("Adelanto Immigration Court")
 
-    # The attorney is added through the new-payee form, which comes back to the case.
+    # The case page links to the request-money page; the attorney is added through the
+    # new-payee form, which comes back to it.
+    page.get_by_role("link", name="Request money", exact=True).click()
+    request_heading = page.get_by_role("heading", name=f"Request money · {case.ref}")
+    expect(request_heading).to_be_visible()
     page.get_by_role("link", name="Not listed? Add a new payee").click()
     page.get_by_label("Kind").select_option(label="Attorney")
     page.get_by_label("Name").fill("Ana Abogada")
     page.get_by_label("Firm").fill("Valley Law")
     page.get_by_role("button", name="Add the payee").click()
     expect(page.get_by_text(re.compile(r"^Added payee #\d+: choose it"))).to_be_visible()
-    expect(page.get_by_role("heading", name=case.ref, exact=True)).to_be_visible()
+    expect(request_heading).to_be_visible()
 
-    # $1,500 for the attorney, through the request-money form.
+    # $1,500 for the attorney, through the request-money form; it goes back to the case.
     form = page.locator("form", has=page.get_by_role("button", name="Request the money"))
     form.get_by_label("Category").select_option(label="Attorney fee")
     form.get_by_label("Payee").select_option(label="Ana Abogada (Valley Law)")
@@ -106,6 +112,7 @@ def test_a_case_from_intake_to_an_attorney_paid_moves_the_fund_pages_spent(
     expect(
         page.get_by_text(re.compile(rf"^Requested \$1,500\.00 for {case.ref}: "))
     ).to_be_visible()
+    expect(page.get_by_role("heading", name=case.ref, exact=True)).to_be_visible()
     money_rows = page.locator("#money tbody tr")
     expect(money_rows).to_have_count(1)
     expect(money_rows.first).to_contain_text("Requested")
@@ -152,3 +159,77 @@ def test_a_case_from_intake_to_an_attorney_paid_moves_the_fund_pages_spent(
     assert Payee.objects.get().kind == Payee.Kind.ATTORNEY
     assert verify_fund(fund).ok
     assert csp_violations == []
+
+
+def horizontal_overflow(page: Page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def short_targets(page: Page, selector: str) -> list[str]:
+    """Return the links and buttons matched by the selector less than 24 CSS pixels tall."""
+    return page.evaluate(
+        """selector => [...document.querySelectorAll(selector)]
+            .filter(el => el.getBoundingClientRect().height < 24)
+            .map(el => el.textContent.trim())""",
+        selector,
+    )
+
+
+def test_a_legal_director_assigns_and_places_a_legal_hold_on_a_phone_without_javascript(
+    browser: Browser, live_server, django_user_model
+):
+    cora = make_staff(django_user_model, "cora", StaffRole.COORDINATOR)
+    make_staff(django_user_model, "cole", StaffRole.COORDINATOR)
+    lena = enrol_totp(
+        make_staff(
+            django_user_model,
+            "lena",
+            StaffRole.COORDINATOR,
+            mfa=False,
+            perms=["cases.view_all_cases"],
+        )
+    )
+    case = open_case(actor=cora, legal_name=CANARY_NAME).case
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE)
+    page = context.new_page()
+    sign_in(page, live_server, "lena", lena)
+    page.goto(f"{live_server.url}/cases/{case.ref}/")
+    actions = "#actions-heading ~ .button-group a"
+    expect(page.locator(actions)).to_have_text(
+        [
+            "Documents: upload or open",
+            "Request money",
+            "Assign or take off coordinators",
+            "Place a legal hold",
+        ]
+    )
+    assert short_targets(page, actions) == []
+    assert horizontal_overflow(page) <= 0
+
+    # The coordinators' page: taking off the only one is refused there, then cole is assigned.
+    page.get_by_role("link", name="Assign or take off coordinators").click()
+    expect(page.get_by_role("heading", name=f"Coordinators · {case.ref}")).to_be_visible()
+    assert horizontal_overflow(page) <= 0
+    assert short_targets(page, "main button") == []
+    page.get_by_role("button", name="Take off the case").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        f"{case.ref} keeps at least one coordinator: assign another one first."
+    )
+    page.get_by_label("Coordinator", exact=True).select_option(label="cole")
+    page.get_by_role("button", name="Assign", exact=True).click()
+    expect(page.get_by_text(f"cole works {case.ref} now.")).to_be_visible()
+    expect(page.get_by_role("heading", name=case.ref, exact=True)).to_be_visible()
+
+    # The legal hold's page: a reason is asked for, then the hold is placed.
+    page.get_by_role("link", name="Place a legal hold").click()
+    assert horizontal_overflow(page) <= 0
+    page.get_by_role("button", name="Place a legal hold").click()
+    expect(page.get_by_role("alert")).to_contain_text("Say why the legal hold is placed or lifted.")
+    page.get_by_label("Reason").fill("Litigation pending")
+    page.get_by_role("button", name="Place a legal hold").click()
+    expect(page.get_by_text(f"{case.ref} is on legal hold.")).to_be_visible()
+    expect(page.get_by_role("link", name="Lift the legal hold")).to_be_visible()
+    context.close()
+    case.refresh_from_db()
+    assert case.legal_hold is True
+    assert set(case.coordinators.values_list("username", flat=True)) == {"cora", "cole"}
