@@ -72,7 +72,8 @@ class PersonDetails:
 
 def case_for_user(user: User | AnonymousUser, pk_or_ref: int | str) -> Case:
     """Return the case by primary key or reference, if the user may open it; else CaseNotFound."""
-    cases = Case.objects.for_user(user)
+    # The facility is on every case's page: read it with the case rather than after it.
+    cases = Case.objects.for_user(user).select_related("facility")
     key = str(pk_or_ref).strip()
     try:
         if REF.fullmatch(key):
@@ -147,11 +148,20 @@ def person_of(
     Out of the user's scope is CaseNotFound; a treasurer or an auditor (who may see the case's
     reference and money) is NotAllowed. `detail` names the page for the log, never the person.
     """
-    case = case_for_user(user, case.pk)
-    if not may_see_person(user, case):
+    visible = (
+        _cases_whose_person_user_may_see(user, Case.objects.for_user(user))
+        if isinstance(user, User)
+        else Case.objects.none()
+    )
+    # One query proves both that the case is in the user's scope and that its person is theirs
+    # to see; only a refusal asks again, to tell out of scope (a 404) from not allowed.
+    found = visible.filter(pk=case.pk).first()
+    if found is None:
+        case_for_user(user, case.pk)
         raise NotAllowed(
             "Treasurers and auditors see a case's reference and money, not the person."
         )
+    case = found
     record_access(user=user, action=AccessLog.Action.VIEW, obj=case, detail=detail)
     return PersonDetails(
         ref=case.ref,
