@@ -148,32 +148,45 @@ def person_of(
     Out of the user's scope is CaseNotFound; a treasurer or an auditor (who may see the case's
     reference and money) is NotAllowed. `detail` names the page for the log, never the person.
     """
+    person = person_if_allowed(user, case, detail=detail)
+    if person is None:
+        # Asked again only after a refusal, to tell out of scope (a 404) from not allowed.
+        case_for_user(user, case.pk)
+        raise NotAllowed(
+            "Treasurers and auditors see a case's reference and money, not the person."
+        )
+    return person
+
+
+def person_if_allowed(
+    user: User | AnonymousUser, case: Case, *, detail: str
+) -> PersonDetails | None:
+    """Return who the case is about, decrypted, and write the read to the access log, if the
+    user may see the person (as may_see_person decides); else None, and nothing is logged.
+
+    The case is read again through for_user and the may-see-the-person filter: one query that
+    proves both, whatever the caller's Case object is; treasurers and auditors cost none.
+    """
     visible = (
         _cases_whose_person_user_may_see(user, Case.objects.for_user(user))
         if isinstance(user, User)
         else Case.objects.none()
     )
-    # One query proves both that the case is in the user's scope and that its person is theirs
-    # to see; only a refusal asks again, to tell out of scope (a 404) from not allowed.
     found = visible.filter(pk=case.pk).first()
     if found is None:
-        case_for_user(user, case.pk)
-        raise NotAllowed(
-            "Treasurers and auditors see a case's reference and money, not the person."
-        )
-    case = found
-    record_access(user=user, action=AccessLog.Action.VIEW, obj=case, detail=detail)
+        return None
+    record_access(user=user, action=AccessLog.Action.VIEW, obj=found, detail=detail)
     return PersonDetails(
-        ref=case.ref,
-        legal_name=case.legal_name or "",
-        other_names=case.other_names or "",
-        a_number=case.a_number or "",
-        date_of_birth=case.date_of_birth or "",
-        phone=case.phone or "",
-        preferred_language=case.preferred_language or "",
-        family_contact=case.family_contact or "",
-        employer=case.employer or "",
-        union_local=case.union_local,
+        ref=found.ref,
+        legal_name=found.legal_name or "",
+        other_names=found.other_names or "",
+        a_number=found.a_number or "",
+        date_of_birth=found.date_of_birth or "",
+        phone=found.phone or "",
+        preferred_language=found.preferred_language or "",
+        family_contact=found.family_contact or "",
+        employer=found.employer or "",
+        union_local=found.union_local,
     )
 
 

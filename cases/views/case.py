@@ -7,9 +7,9 @@ select lists were most of its time (bench/cases.py). A refused form re-renders i
 
 Whoever may open the case (Case.objects.for_user) sees its reference, status, facility,
 coordinators and money; the person behind it, the timeline's texts and the hearings only those who
-may see the person (its coordinators, legal directors, admins), read through `person_of`, which
-writes the access log. Treasurers and auditors see the timeline's kinds and dates only. Out of
-scope is a 404; a refused action shows the service's message on its form (never a 500).
+may see the person (its coordinators, legal directors, admins), read through `person_if_allowed`,
+which writes the access log. Treasurers and auditors see the timeline's kinds and dates only. Out
+of scope is a 404; a refused action shows the service's message on its form (never a 500).
 """
 
 from collections.abc import Callable
@@ -31,7 +31,7 @@ from cases.forms.case import AssignForm, HearingForm, NoteForm, RefusableForm, S
 from cases.forms.extras import UnassignForm
 from cases.forms.money import BondStepForm
 from cases.models import Bond, Case
-from cases.queries import case_for_user, may_see_person, person_of
+from cases.queries import case_for_user, person_if_allowed
 from cases.services.bonds import NEXT_STEPS
 from cases.services.cases import add_note, allowed_moves, assign, change_status, may_assign
 from cases.services.disbursements import approval_state
@@ -108,8 +108,8 @@ def case_page(
 ) -> HttpResponse:
     """Render the case page, with `bound` forms (the one just refused) in place of fresh ones."""
     user = actor_of(request)
-    sees_person = may_see_person(user, case)
-    person = person_of(user, case, detail="case page") if sees_person else None
+    person = person_if_allowed(user, case, detail="case page")
+    sees_person = person is not None
     works = CASE_WORKERS.allows(user)
     open_case = case.status != Case.Status.CLOSED
     forms: dict[str, Form | None] = {

@@ -8,7 +8,7 @@ from django.db import connection
 
 from cases.errors import CaseNotFound
 from cases.models import Case, Facility, TimelineEntry
-from cases.queries import case_for_user, cases_for_user, person_of
+from cases.queries import case_for_user, cases_for_user, person_if_allowed, person_of
 from cases.services.cases import (
     add_note,
     assign,
@@ -152,6 +152,25 @@ def test_treasurers_and_auditors_are_refused_the_person_and_others_do_not_find_i
         with pytest.raises(CaseNotFound):
             person_of(user, mine)
     assert not AccessLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_person_if_allowed_answers_none_where_person_of_refuses_and_logs_only_a_read(
+    coordinator, other_coordinator, legal_director, treasurer, auditor, outsider, cases
+):
+    mine = cases[0]
+
+    for user in (other_coordinator, treasurer, auditor, outsider):
+        assert person_if_allowed(user, mine, detail="case page") is None
+    assert not AccessLog.objects.exists()
+    for user in (coordinator, legal_director):
+        person = person_if_allowed(user, mine, detail="case page")
+        assert person is not None
+        assert (person.ref, person.legal_name) == (mine.ref, "Ana Invented")
+    assert [(row.user, row.detail) for row in AccessLog.objects.order_by("pk")] == [
+        (coordinator, "case page"),
+        (legal_director, "case page"),
+    ]
 
 
 @pytest.mark.django_db
