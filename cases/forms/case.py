@@ -201,6 +201,12 @@ class HearingForm(RefusableForm):
     kind = forms.ChoiceField(choices=Hearing.Kind.choices)
     judge = forms.CharField(max_length=200, required=False)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its own ids: the note form beside it on the case page has a "kind" too, and a second
+        # id_kind would take the "Kind" label away from this select.
+        kwargs.setdefault("auto_id", "id_hearing_%s")
+        super().__init__(*args, **kwargs)
+
 
 class AssignForm(RefusableForm):
     """Assign a coordinator to the case (legal directors)."""

@@ -3,6 +3,7 @@ assigning or taking off coordinators, a legal hold. The case page links to each;
 the form, a refused POST shows the error there and saves nothing, a good POST does the work and
 goes back to the case. Out of scope is a 404; the pages never show the person."""
 
+import re
 from datetime import date
 
 import pytest
@@ -82,6 +83,17 @@ def test_the_case_page_links_to_each_action_page_and_draws_none_of_their_forms(
         assert response.status_code == 200
         assert field in page(response)
         assert f'href="{reverse("cases_case_detail", args=[case.ref])}' in page(response)
+
+
+def test_the_case_page_gives_each_element_its_own_id_so_each_label_names_one_field(
+    client, coordinator, legal_director, case
+):
+    for user in (coordinator, legal_director):
+        client.force_login(user)
+        shown = page(client.get(reverse("cases_case_detail", args=[case.ref])))
+        ids = re.findall(r' id="([^"]+)"', shown)
+        assert [name for name in set(ids) if ids.count(name) > 1] == []
+        assert 'for="id_hearing_kind"' in shown
 
 
 def test_a_coordinator_out_of_scope_finds_no_action_page_and_changes_nothing(
