@@ -6,14 +6,14 @@ A form that records something carries a hidden idempotency key made when the for
 that submitting it twice (a double click, a reload) records once.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cases.forms.case import RecordingForm, RefusableForm
-from cases.models import Disbursement, Payee
+from cases.models import Case, Disbursement, Document, Payee
 from fund import money
 from fund.errors import InvalidAmount
 from fund.ledger.forms import BookDateField
@@ -60,6 +60,13 @@ class PayeeChoiceField(forms.ModelChoiceField[Payee]):
         return f"{name} ({extra})"
 
 
+class DocumentChoiceField(forms.ModelChoiceField[Document]):
+    """One of the case's documents, by number, kind and day: its file name may name the person."""
+
+    def label_from_instance(self, obj: Document) -> str:
+        return f"#{obj.pk} {obj.get_kind_display()}, {obj.uploaded_at:%Y-%m-%d}"
+
+
 class DisbursementForm(RecordingForm):
     """Money to request for a case: from which fund, for what, to whom, how much."""
 
@@ -77,6 +84,18 @@ class DisbursementForm(RecordingForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="What it is for. Kept encrypted.",
     )
+    document = DocumentChoiceField(
+        label="Supporting document",
+        queryset=Document.objects.none(),
+        required=False,
+        empty_label="None",
+        help_text="An invoice or receipt uploaded on the case's documents page.",
+    )
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(DocumentChoiceField, self.fields["document"])
+        field.queryset = case.documents.defer("filename").order_by("-uploaded_at", "-pk")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -87,8 +87,8 @@ def case_request(request: HttpRequest, ref: str) -> HttpResponse:
     case = case_or_404(request, ref)
     if request.method != "POST":
         # A closed case takes no new requests: the page says so and offers no form.
-        return _request_page(request, case, DisbursementForm() if is_open(case) else None)
-    form = DisbursementForm(request.POST)
+        return _request_page(request, case, DisbursementForm(case=case) if is_open(case) else None)
+    form = DisbursementForm(request.POST, case=case)
     if form.is_valid():
         data = form.cleaned_data
         made = refused_on(
@@ -102,6 +102,7 @@ def case_request(request: HttpRequest, ref: str) -> HttpResponse:
                 amount_cents=data["amount_cents"],
                 memo=data["memo"],
                 idempotency_key=data["idempotency_key"],
+                document=data["document"],
             ),
         )
         if made is not None:

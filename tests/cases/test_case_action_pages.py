@@ -9,12 +9,13 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from cases.models import Bond, Case, Disbursement, Facility, Payee
+from cases.models import Bond, Case, Disbursement, Document, Facility, Payee
 from cases.services.cases import change_status, open_case
 from cases.services.payees import create_payee
 from fund.ledger.services import create_fund
 from fund.models import Fund
 from fund.security.models import AccessLog
+from tests.cases.test_documents import pdf_bytes, upload
 from tests.fund.conftest import give_check
 
 pytestmark = pytest.mark.django_db
@@ -153,6 +154,39 @@ def test_a_bad_request_shows_its_error_on_its_page_and_a_good_one_requests_the_m
     made = Disbursement.objects.get()
     assert (made.case, made.amount_cents, made.payee) == (case, 150_000, attorney)
     assert "Requested $1,500.00 for" in page(client.get(good["Location"]))
+
+
+def test_a_request_names_its_supporting_document_from_the_cases_own(
+    client, coordinator, case, fund, attorney, settings, tmp_path
+):
+    settings.CASE_DOCUMENT_ROOT = tmp_path / "documents"
+    other = open_case(actor=coordinator, legal_name="Someone Else").case
+    invoice = upload(
+        coordinator, case, pdf_bytes(), f"{CANARY_NAME}.pdf", kind=Document.Kind.INVOICE
+    )
+    elsewhere = upload(coordinator, other, pdf_bytes(), kind=Document.Kind.INVOICE)
+    client.force_login(coordinator)
+    url = urls(case)["request"]
+    data = {
+        "fund": fund.slug,
+        "category": "attorney_fee",
+        "payee": attorney.pk,
+        "amount": "1,500.00",
+        "idempotency_key": "req-doc",
+    }
+
+    form = page(client.get(url))
+    refused = client.post(url, data | {"document": elsewhere.pk})
+    made = client.post(url, data | {"document": invoice.pk})
+
+    day = f"{invoice.uploaded_at:%Y-%m-%d}"
+    assert f'<option value="{invoice.pk}">#{invoice.pk} Invoice, {day}</option>' in form
+    assert f'value="{elsewhere.pk}"' not in form
+    assert CANARY_NAME not in form
+    assert refused.status_code == 400
+    assert "Select a valid choice" in page(refused)
+    assert made.status_code == 302
+    assert Disbursement.objects.get().document == invoice
 
 
 def test_a_bad_bond_shows_its_error_on_its_page_and_a_good_one_is_recorded(
