@@ -55,6 +55,9 @@ class PdfColumn:
     cell: Cell = Cell.TEXT
     # Put between the non-empty values shown in the one cell.
     joiner: str = " "
+    # A text column's part of the width left to text, against the other text columns' parts
+    # (0: one part for each column it shows).
+    parts: float = 0.0
 
 
 class Style(StrEnum):
