@@ -95,7 +95,11 @@ def tree_rss_kib(pid: int) -> int:
 
 
 def render_once(slug: str, single: bool) -> None:
-    """Render the fund's general ledger once and print 'seconds peak_kib pages'."""
+    """Render the fund's general ledger once and print 'seconds peak_kib pages cpu_seconds'.
+
+    The CPU seconds are this process's and its layout processes' (user and system): on a
+    machine shared with other work they say what the render itself cost.
+    """
     from pypdf import PdfReader
 
     from fund.ledger.models import Fund
@@ -115,6 +119,11 @@ def render_once(slug: str, single: bool) -> None:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    cpu_before = sum(
+        getattr(resource.getrusage(who), field)
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        for field in ("ru_utime", "ru_stime")
+    )
     start = time.perf_counter()
     engine.render(
         get_report("general-ledger"),
@@ -128,13 +137,15 @@ def render_once(slug: str, single: bool) -> None:
     seconds = time.perf_counter() - start
     stop.set()
     sampler.join()
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
     pages = len(PdfReader(io.BytesIO(out.getvalue())).pages)
-    print(f"{seconds:.2f} {max(peak[0], own)} {pages}")
+    print(f"{seconds:.2f} {max(peak[0], own.ru_maxrss)} {pages} {cpu - cpu_before:.1f}")
 
 
 def measure(slug: str, repeat: int, *, single: bool = False, processes: str = "") -> dict:
-    times, peaks = [], []
+    times, peaks, cpus = [], [], []
     pages = 0
     env = dict(os.environ)
     if processes:
@@ -144,9 +155,10 @@ def measure(slug: str, repeat: int, *, single: bool = False, processes: str = ""
         if single:
             command.append("--single")
         result = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
-        seconds, peak, pages_text = result.stdout.split()[-3:]
+        seconds, peak, pages_text, cpu = result.stdout.split()[-4:]
         times.append(float(seconds))
         peaks.append(int(peak) / 1024)
+        cpus.append(float(cpu))
         pages = int(pages_text)
     return {
         "pages": pages,
@@ -155,8 +167,9 @@ def measure(slug: str, repeat: int, *, single: bool = False, processes: str = ""
         "text": (
             f"{pages} pages: {statistics.median(times):.1f} s (min {min(times):.1f}, max "
             f"{max(times):.1f}), peak RSS {statistics.median(peaks):.0f} MB (min "
-            f"{min(peaks):.0f}, max {max(peaks):.0f}) over {repeat} run{'s' * (repeat > 1)}, "
-            f"load average before {os.getloadavg()[0]:.2f}"
+            f"{min(peaks):.0f}, max {max(peaks):.0f}), CPU {statistics.median(cpus):.0f} s (min "
+            f"{min(cpus):.0f}, max {max(cpus):.0f}) over {repeat} run{'s' * (repeat > 1)}, "
+            f"load average after {os.getloadavg()[0]:.2f}"
         ),
     }
 

@@ -338,13 +338,14 @@ REPORTS: tuple[Report, ...] = (
             Column("Credit", MONEY),
             Column("Balance", MONEY),
         ),
-        # Five cells a posting rather than eight: laid out in about 0.7 of the time (measured).
+        # Three cells a posting rather than eight, the amounts in one: laid out in about 0.4 of
+        # the time (measured: five cells took 0.7 of eight's, three 0.6 of five's).
         pdf_columns=(
             PdfColumn("Date, reference, kind", (0, 1, 2)),
-            PdfColumn("Memo, case", (3, 4), joiner=" · "),
-            PdfColumn("Debit", (5,), MONEY),
-            PdfColumn("Credit", (6,), MONEY),
-            PdfColumn("Balance", (7,), MONEY),
+            # A posting on one line: "Attorney fee 49999 · C-2026-0042" beside "2026-01-20
+            # 2026-000272 Manual journal entry" (50 mm and 68 mm with the cells' padding).
+            PdfColumn("Memo, case", (3, 4), joiner=" · ", parts=2.2),
+            PdfColumn("Debit, credit, balance", (5, 6, 7), MONEY),
         ),
         rows=general_ledger_rows,
         totals=general_ledger_totals,

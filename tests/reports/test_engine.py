@@ -121,8 +121,13 @@ def test_the_csv_and_the_pdf_hold_the_same_rows(fund):
 
 
 @pytest.mark.django_db
-def test_page_x_of_y_is_exact_across_chunks_and_every_page_has_the_header(fund):
-    # Three chunks of rows (500, 500, 200), each rendered on its own and merged.
+@pytest.mark.parametrize("stamp_pages", [engine.STAMP_PAGES, 4])
+def test_page_x_of_y_is_exact_across_chunks_and_every_page_has_the_header(
+    fund, stamp_pages, monkeypatch
+):
+    # Three chunks of rows (500, 500, 200), each rendered on its own and merged; the page
+    # numbers and header laid out in one piece, or in pieces of four pages.
+    monkeypatch.setattr(engine, "STAMP_PAGES", stamp_pages)
     report = table_report(memo_rows(1200), [Total("Total", 1198 * 1250)])
 
     data, rendered = render(report, fund, "pdf")

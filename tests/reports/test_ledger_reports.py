@@ -411,7 +411,7 @@ def test_the_progress_pdf_carries_the_monthly_chart(seeded):
     assert re.search(rf"^{months_ago(10):%b}$", text, re.MULTILINE)
 
 
-def test_the_general_ledger_pdf_shows_a_posting_in_five_cells_and_its_csv_in_eight(seeded):
+def test_the_general_ledger_pdf_shows_a_posting_in_three_cells_and_its_csv_in_eight(seeded):
     lines = list(csv.reader(io.StringIO(rendered("general-ledger", seeded, "csv").decode())))
     postings = [line for line in lines[1:] if line[1]]
     with_case = next(line for line in postings if line[4])
@@ -422,8 +422,19 @@ def test_the_general_ledger_pdf_shows_a_posting_in_five_cells_and_its_csv_in_eig
     assert len(lines[0]) == 8
     assert "Date, reference, kind" in text
     assert "Memo, case" in text
-    for day, ref, kind, *_ in postings:
+    # The amounts share one cell, each right-aligned in its own field under its heading.
+    assert figures("Debit", "Credit", "Balance") in text
+    for day, ref, kind, _memo, _case, debit, credit, balance in postings:
         words = r"\s+".join(re.escape(word) for word in kind.split())
         assert re.search(rf"{day}\s+{ref}\s+{words}", text), ref
+        assert figures(*(dollars(value) for value in (debit, credit, balance))) in text, ref
     memo, case = with_case[3], with_case[4]
     assert re.search(rf"{re.escape(memo)}\s*·\s*{case}", text), case
+
+
+def figures(*texts: str) -> str:
+    return " ".join(text.rjust(14) for text in texts)
+
+
+def dollars(value: str) -> str:
+    return format_amount(int(Decimal(value) * 100)) if value else ""
