@@ -6,16 +6,17 @@ REPORT_ROOT with a random name, and logged as a `ReportRun` with its SHA-256, so
 (`fund.tasks.render_report`) that updates `rows_done` as it goes, for the progress bar.
 """
 
+import contextlib
 import logging
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from fund.errors import ReportError
@@ -96,10 +97,22 @@ def render_run(*, run_id: int) -> ReportRun:
     except ReportError as error:
         return _fail(run, str(error))
 
-    def progress(done: int, total: int) -> None:
-        ReportRun.objects.filter(pk=run.pk).update(rows_done=done, rows_total=total)
+    # The report reads from a snapshot, in a read-only transaction that commits nothing until it
+    # ends: the progress bar's counts go through a connection of their own, committed at once.
+    counter = connections.create_connection(DEFAULT_DB_ALIAS)
+    table = ReportRun._meta.db_table
 
-    return _render(run, report, progress)
+    def progress(done: int, total: int) -> None:
+        with counter.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET rows_done = %s, rows_total = %s WHERE id = %s",  # noqa: S608
+                [done, total, run.pk],
+            )
+
+    try:
+        return _render(run, report, progress)
+    finally:
+        counter.close()
 
 
 def _check_request(kind: str, fmt: str) -> Report | None:
@@ -166,7 +179,7 @@ def _render(run: ReportRun, report: Report | None, progress: Progress | None) ->
     try:
         # Owner-only: a report holds the books (and, for donor readers, donors' names).
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as out:
+        with os.fdopen(descriptor, "wb") as out, one_snapshot():
             if report is None:
                 rendered = engine.write_ledger(run.fund, out)
             else:
@@ -195,6 +208,23 @@ def _render(run: ReportRun, report: Report | None, progress: Progress | None) ->
     run.finished_at = timezone.now()
     run.save()
     return run
+
+
+@contextlib.contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Read everything inside from one snapshot of the database (repeatable read, read only).
+
+    So a report's rows, its totals and the chain head printed on it are of the same moment,
+    however long it renders and whatever is posted meanwhile. Inside a caller's transaction
+    (the test suite's) that transaction decides what is seen.
+    """
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
 
 
 def _fail(run: ReportRun, error: str) -> ReportRun:
