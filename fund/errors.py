@@ -41,6 +41,10 @@ class AlreadyReversed(FundError):
     """The transaction has already been reversed."""
 
 
+class OwnedByWorkflow(FundError):
+    """The transaction belongs to another app's workflow: only that app's service reverses it."""
+
+
 class LockError(FundError):
     """The books cannot be closed, or reopened, through the day asked."""
 

@@ -306,6 +306,7 @@ def void_disbursement(*, actor: User, disbursement: Disbursement, reason: str) -
         actor=actor,
         memo=f"Void of disbursement #{disbursement.pk}",
         effective_date=open_day(disbursement.fund, timezone.localdate()),
+        by_workflow=True,
     )
     disbursement.status = Status.VOIDED
     disbursement.reason = reason

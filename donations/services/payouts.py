@@ -73,6 +73,7 @@ def record_payout_failed(payout: Object) -> Payout:
             actor=None,
             memo="Stripe payout failed: the bank returned it",
             effective_date=open_day(record.fund, timezone.localdate()),
+            by_workflow=True,
         )
     record.status = Payout.Status.FAILED
     record.save(update_fields=["status", "failed_transaction"])

@@ -23,6 +23,7 @@ from fund.errors import (
     InvalidTransaction,
     LockError,
     NotAllowed,
+    OwnedByWorkflow,
 )
 from fund.ledger import seals
 from fund.ledger.dates import OUTSIDE_THE_BOOKS, in_the_books
@@ -54,6 +55,34 @@ SEAL_STATE_SQL = """
     WHERE h.fund_id = %s
 """
 LOCK_REFUSALS: dict[str, type[FundError]] = {"DF012": NotAllowed, "DF014": LockError}
+# Kinds another app keeps a record of: a disbursement marked paid (cases), a bond outstanding or
+# closed (cases), a gift, refund, dispute or payout that mirrors Stripe (donations). Reversed in
+# the ledger alone, that record would still say the money moved (the disbursement register and
+# the 1099s, the outstanding bonds, the reconciliation with Stripe), so only the app's own service
+# reverses them, saying so with by_workflow=True. Offline gifts and deposits, journal entries and
+# opening balances have no such workflow: a treasurer reverses them here (a bounced check).
+_BOND = (
+    "Record the bond's steps on its case instead: the ledger alone would leave the bond's record "
+    "and the outstanding bonds saying otherwise."
+)
+_STRIPE = (
+    "Correct it in Stripe (a refund, for example), whose event records it here: the ledger alone "
+    "would no longer match Stripe or the gift's record."
+)
+WORKFLOW_KINDS: dict[str, str] = {
+    Kind.DISBURSEMENT: (
+        "Void it from the disbursement: the ledger alone would leave it marked paid."
+    ),
+    Kind.BOND_POSTED: _BOND,
+    Kind.BOND_REFUNDED: _BOND,
+    Kind.BOND_FORFEITED: _BOND,
+    Kind.GIFT_ONLINE: _STRIPE,
+    Kind.STRIPE_FEE: _STRIPE,
+    Kind.REFUND: _STRIPE,
+    Kind.DISPUTE: _STRIPE,
+    Kind.DISPUTE_WON: _STRIPE,
+    Kind.PAYOUT: _STRIPE,
+}
 
 
 @transaction.atomic
@@ -152,19 +181,40 @@ def update_fund(
     return fund
 
 
+def reversal_refusal(original: Transaction) -> str | None:
+    """Return why the ledger alone may not reverse the transaction, or None if it may.
+
+    A kind of WORKFLOW_KINDS is reversed only by the service of the app that keeps its record.
+    """
+    why = WORKFLOW_KINDS.get(original.kind)
+    if why is None:
+        return None
+    kind = original.get_kind_display()
+    return f"Transaction {original.reference} ({kind}) cannot be reversed here. {why}"
+
+
 def reverse_transaction(
     *,
     original: Transaction,
     actor: User | None,
     memo: str,
     effective_date: date | None = None,
+    by_workflow: bool = False,
 ) -> Transaction:
-    """Post the mirror of a transaction and link it; a transaction is reversed at most once."""
+    """Post the mirror of a transaction and link it; a transaction is reversed at most once.
+
+    A kind of WORKFLOW_KINDS is refused (OwnedByWorkflow, with reversal_refusal's words) unless
+    the app service that keeps its record calls with by_workflow=True, in the same transaction
+    as its own change (void_disbursement, record_payout_failed).
+    """
     LEDGER_WRITERS.check(actor)
     if original.kind == Kind.REVERSAL:
         raise InvalidTransaction("A reversal cannot be reversed: post the entry again instead.")
     if Transaction.objects.filter(reverses=original).exists():
         raise AlreadyReversed(f"Transaction {original.reference} is already reversed.")
+    refusal = None if by_workflow else reversal_refusal(original)
+    if refusal is not None:
+        raise OwnedByWorkflow(refusal)
     legs = [Leg(p.account, -p.amount_cents) for p in original.postings.select_related("account")]
     return post_transaction(
         fund=original.fund,

@@ -53,6 +53,7 @@ from fund.ledger.queries import (
 from fund.ledger.services import (
     close_books,
     record_journal_entry,
+    reversal_refusal,
     reverse_transaction,
     seal_books,
 )
@@ -316,6 +317,8 @@ def _transaction_page(
         "txn": txn,
         "reversed_by": getattr(txn, "reversed_by", None),
         "reverse_form": form,
+        # An entry of another app's workflow (a disbursement's payment) is not offered the form.
+        "reversal_refusal": reversal_refusal(txn),
     }
     return render(request, "fund/ledger_transaction.html", context, status=status)
 

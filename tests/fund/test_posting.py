@@ -11,6 +11,7 @@ from fund.errors import (
     IdempotencyConflict,
     InsufficientFunds,
     InvalidTransaction,
+    OwnedByWorkflow,
     UnbalancedTransaction,
 )
 from fund.ledger.entries import Leg
@@ -202,7 +203,10 @@ def test_a_reversal_nets_to_zero_and_a_second_one_is_refused(fund, treasurer):
     give_check(fund, 50_000, key="gift")
     payment = pay_attorney(fund, 20_000, key="pay")
 
-    reversal = reverse_transaction(original=payment, actor=treasurer, memo="paid twice by mistake")
+    # The test stands in for the disbursement's workflow, which alone reverses its payment.
+    reversal = reverse_transaction(
+        original=payment, actor=treasurer, memo="paid twice by mistake", by_workflow=True
+    )
 
     assert reversal.reverses_id == payment.pk
     assert account_balance(account(fund, Role.BANK)) == 50_000
@@ -210,6 +214,70 @@ def test_a_reversal_nets_to_zero_and_a_second_one_is_refused(fund, treasurer):
     with pytest.raises(AlreadyReversed):
         reverse_transaction(original=payment, actor=treasurer, memo="again")
     assert Transaction.objects.filter(reverses=payment).count() == 1
+
+
+# What another app keeps a record of (a disbursement, a bond, a Stripe object) is reversed by that
+# app's service only; what has no such record is reversed from the ledger.
+REVERSED_BY_THEIR_WORKFLOW = {
+    Kind.DISBURSEMENT,
+    Kind.BOND_POSTED,
+    Kind.BOND_REFUNDED,
+    Kind.BOND_FORFEITED,
+    Kind.GIFT_ONLINE,
+    Kind.STRIPE_FEE,
+    Kind.REFUND,
+    Kind.DISPUTE,
+    Kind.DISPUTE_WON,
+    Kind.PAYOUT,
+}
+REVERSED_FROM_THE_LEDGER = {Kind.GIFT_OFFLINE, Kind.DEPOSIT, Kind.JOURNAL, Kind.OPENING_BALANCE}
+
+
+def test_every_kind_but_a_reversal_is_either_the_ledgers_to_reverse_or_a_workflows():
+    assert REVERSED_BY_THEIR_WORKFLOW | REVERSED_FROM_THE_LEDGER | {Kind.REVERSAL} == set(Kind)
+    assert not REVERSED_BY_THEIR_WORKFLOW & REVERSED_FROM_THE_LEDGER
+
+
+@pytest.mark.parametrize("kind", sorted(REVERSED_BY_THEIR_WORKFLOW))
+def test_an_entry_of_a_workflow_is_reversed_only_by_its_workflow(fund, treasurer, kind):
+    give_check(fund, 50_000, key="gift")
+    entry = post(fund, Role.OTHER_PROGRAM, Role.BANK, 20_000, kind=kind, key="entry")
+
+    with pytest.raises(OwnedByWorkflow) as refused:
+        reverse_transaction(original=entry, actor=treasurer, memo="Undo")
+
+    assert str(refused.value).startswith(
+        f"Transaction {entry.reference} ({entry.get_kind_display()}) cannot be reversed here. "
+    )
+    assert not Transaction.objects.filter(kind=Kind.REVERSAL).exists()
+    reversal = reverse_transaction(original=entry, actor=treasurer, memo="Undo", by_workflow=True)
+    assert reversal.reverses_id == entry.pk
+    assert account_balance(account(fund, Role.BANK)) == 50_000
+
+
+def test_a_payment_reversed_in_the_ledger_alone_is_sent_to_its_disbursement(fund, treasurer):
+    give_check(fund, 50_000, key="gift")
+    payment = pay_attorney(fund, 20_000, key="pay")
+
+    with pytest.raises(OwnedByWorkflow) as refused:
+        reverse_transaction(original=payment, actor=treasurer, memo="paid twice by mistake")
+
+    assert str(refused.value) == (
+        f"Transaction {payment.reference} (Program payment) cannot be reversed here. Void it "
+        "from the disbursement: the ledger alone would leave it marked paid."
+    )
+    assert account_balance(account(fund, Role.BANK)) == 30_000
+
+
+@pytest.mark.parametrize("kind", sorted(REVERSED_FROM_THE_LEDGER))
+def test_an_entry_with_no_workflow_is_reversed_from_the_ledger(fund, treasurer, kind):
+    give_check(fund, 50_000, key="gift")
+    entry = post(fund, Role.OTHER_PROGRAM, Role.BANK, 20_000, kind=kind, key="entry")
+
+    reversal = reverse_transaction(original=entry, actor=treasurer, memo="Entered twice")
+
+    assert reversal.reverses_id == entry.pk
+    assert account_balance(account(fund, Role.BANK)) == 50_000
 
 
 def test_a_transaction_dated_on_or_before_the_lock_date_is_refused(fund, treasurer):

@@ -500,34 +500,56 @@ def test_a_spent_key_with_other_values_posts_nothing_and_offers_a_fresh_key(
 
 
 def test_a_treasurer_reverses_a_transaction_once(client, treasurer, books):
-    payment = books["payment"]
+    gift = give_check(books["fund"], 5_000, key="gift-2", on=LAST_MONTH)
     client.force_login(treasurer)
-    url = reverse("ledger_reverse", args=["valley", payment.reference])
+    url = reverse("ledger_reverse", args=["valley", gift.reference])
 
-    response = client.post(url, {"memo": "Paid the wrong attorney"})
+    response = client.post(url, {"memo": "The check bounced"})
 
-    reversal = Transaction.objects.get(reverses=payment)
+    reversal = Transaction.objects.get(reverses=gift)
     assert response["Location"] == detail_url(reversal)
-    assert reversal.memo == "Paid the wrong attorney"
+    assert reversal.memo == "The check bounced"
     assert reversal.recorded_by == treasurer
-    assert payment.reference in client.get(detail_url(reversal)).content.decode()
-    page = client.get(detail_url(payment)).content.decode()
+    assert gift.reference in client.get(detail_url(reversal)).content.decode()
+    page = client.get(detail_url(gift)).content.decode()
     assert reversal.reference in page
     assert "Reverse this transaction" not in page
 
     again = client.post(url, {"memo": "Once more"})
 
     assert again.status_code == 400
-    assert f"Transaction {payment.reference} is already reversed." in again.content.decode()
+    assert f"Transaction {gift.reference} is already reversed." in again.content.decode()
     assert Transaction.objects.filter(kind=Kind.REVERSAL).count() == 1
 
 
-def test_a_reversal_needs_a_memo(client, treasurer, books):
+def test_a_disbursements_payment_is_not_reversed_from_the_ledger(client, treasurer, books):
     payment = books["payment"]
+    client.force_login(treasurer)
+    refusal = (
+        f"Transaction {payment.reference} (Program payment) cannot be reversed here. Void it "
+        "from the disbursement: the ledger alone would leave it marked paid."
+    )
+
+    shown = client.get(detail_url(payment)).content.decode()
+    response = client.post(
+        reverse("ledger_reverse", args=["valley", payment.reference]),
+        {"memo": "Paid the wrong attorney"},
+    )
+
+    assert refusal in shown
+    assert "Reverse this transaction" not in shown
+    assert response.status_code == 400
+    assert refusal in response.content.decode()
+    assert not Transaction.objects.filter(kind=Kind.REVERSAL).exists()
+    assert account(books["fund"], Role.BANK).balance_cents == 75_000
+
+
+def test_a_reversal_needs_a_memo(client, treasurer, books):
+    gift = books["gift"]
     client.force_login(treasurer)
 
     response = client.post(
-        reverse("ledger_reverse", args=["valley", payment.reference]), {"memo": " "}
+        reverse("ledger_reverse", args=["valley", gift.reference]), {"memo": " "}
     )
 
     assert response.status_code == 400
