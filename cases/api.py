@@ -48,6 +48,7 @@ from cases.services.disbursements import (
     pay_disbursement,
     reject_disbursement,
     request_disbursement,
+    void_disbursement,
 )
 from cases.services.hearings import add_hearing
 from cases.services.payees import create_payee
@@ -318,6 +319,9 @@ class DisbursementOut(Schema):
     reference: str
     paid_on: date | None = None
     transaction: str | None = Field(None, description="Reference of the payment's transaction.")
+    void_transaction: str | None = Field(
+        None, description="Reference of the reversal that voided the payment."
+    )
     document: int | None = Field(
         None, alias="document_id", description="The id of the case's supporting document."
     )
@@ -343,6 +347,11 @@ class DisbursementOut(Schema):
     def resolve_transaction(obj: Disbursement) -> str | None:
         return obj.transaction.reference if obj.transaction is not None else None
 
+    @staticmethod
+    def resolve_void_transaction(obj: Disbursement) -> str | None:
+        voided = obj.void_transaction
+        return voided.reference if voided is not None else None
+
 
 class DisbursementIn(Schema):
     case: str = Field(..., pattern=REF_PATTERN, description="The case's reference.")
@@ -365,6 +374,12 @@ class DisbursementFilter(Schema):
 
 class RejectIn(Schema):
     reason: str = Field(..., max_length=450)
+
+
+class VoidIn(Schema):
+    reason: str = Field(
+        ..., max_length=450, description="Kept encrypted on the disbursement, never in the ledger."
+    )
 
 
 class PayIn(Schema):
@@ -670,7 +685,7 @@ def add_payee(request: ApiRequest, payload: PayeeIn) -> Payee:
 
 def _disbursements() -> QuerySet[Disbursement]:
     return Disbursement.objects.select_related(
-        "case", "fund", "payee", "requested_by", "decided_by", "transaction"
+        "case", "fund", "payee", "requested_by", "decided_by", "transaction", "void_transaction"
     ).prefetch_related("approvals__approver")
 
 
@@ -771,6 +786,18 @@ def pay(request: ApiRequest, disbursement_id: RowId, payload: PayIn) -> Disburse
         paid_on=payload.paid_on,
     )
     return _shown(request, paid)
+
+
+@router.post(
+    "/disbursements/{disbursement_id}/void",
+    response=answers(DisbursementOut, 400, 401, 403, 404, 409, 422),
+    auth=APPROVE,
+)
+def void(request: ApiRequest, disbursement_id: RowId, payload: VoidIn) -> Disbursement:
+    """Void a paid disbursement, with a reason: the ledger posts its reversal. Safe to repeat."""
+    found = disbursement_for_user(request.auth, disbursement_id)
+    voided = void_disbursement(actor=request.auth, disbursement=found, reason=payload.reason)
+    return _shown(request, voided)
 
 
 # Bonds

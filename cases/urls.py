@@ -38,6 +38,7 @@ urlpatterns = [
         name="cases_disbursement_reject",
     ),
     path("cases/approvals/<int:pk>/pay/", money.disbursement_pay, name="cases_disbursement_pay"),
+    path("cases/approvals/<int:pk>/void/", money.disbursement_void, name="cases_disbursement_void"),
     path("cases/bonds/", money.bonds, name="cases_bonds"),
     path("cases/bonds/<int:pk>/<slug:step>/", money.bond_step, name="cases_bond_step"),
     path("cases/payees/new/", money.payee_new, name="cases_payee_new"),

@@ -129,6 +129,17 @@ class RejectForm(RefusableForm):
     )
 
 
+class VoidForm(RefusableForm):
+    """Why a paid disbursement is voided (kept encrypted on it, never in the ledger)."""
+
+    reason = forms.CharField(
+        max_length=450,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept with the disbursement; the ledger's entry says only which one was voided.",
+        error_messages={"required": "Say why the payment is voided."},
+    )
+
+
 class PayForm(RefusableForm):
     """How and when an approved disbursement was paid."""
 

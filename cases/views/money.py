@@ -27,6 +27,7 @@ from cases.forms.money import (
     PayeeForm,
     PayForm,
     RejectForm,
+    VoidForm,
 )
 from cases.models import Bond, Case, Disbursement, Document
 from cases.queries import bond_aging, case_for_user, outstanding_bonds
@@ -44,6 +45,7 @@ from cases.services.disbursements import (
     pay_disbursement,
     reject_disbursement,
     request_disbursement,
+    void_disbursement,
 )
 from cases.services.payees import create_payee
 from cases.views.case import REFUSALS, actor_of, back_to, case_or_404, refused_on
@@ -207,7 +209,8 @@ def queue_page(
                 "document": _document_label(disbursement),
             }
         )
-    return render(request, "cases/approvals.html", {"rows": rows}, status=status)
+    context = {"rows": rows, "paid": paid_disbursements(user)}
+    return render(request, "cases/approvals.html", context, status=status)
 
 
 @require_GET
@@ -412,3 +415,66 @@ def bonds(request: HttpRequest) -> HttpResponse:
         entry["total"] = sum(bond.amount_cents for bond in entry["bonds"])  # type: ignore[attr-defined]
     context = {"funds": funds, "today": today, "treasurer": LEDGER_WRITERS.allows(request.user)}
     return render(request, "cases/bonds.html", context)
+
+
+# Voiding a payment (treasurers)
+
+# The approvals screen lists this many of the latest payments, each with its way to be voided;
+# an older one is voided from its case's page.
+PAID_SHOWN = 20
+
+
+def paid_disbursements(user: User) -> QuerySet[Disbursement]:
+    """Return the latest paid (not voided) disbursements of the user's cases, newest first."""
+    return (
+        Disbursement.objects.filter(case__in=Case.objects.for_user(user), status=Status.PAID)
+        .select_related("case", "fund", "payee", "transaction")
+        .order_by("-paid_on", "-pk")[:PAID_SHOWN]
+    )
+
+
+def _void_page(
+    request: HttpRequest, disbursement: Disbursement, form: VoidForm, status: int = 200
+) -> HttpResponse:
+    context = {"d": disbursement, "form": form, "voidable": disbursement.status == Status.PAID}
+    return render(request, "cases/disbursement_void.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(DISBURSEMENT_APPROVERS)
+def disbursement_void(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a paid disbursement and the form to void it; a POST voids it, with a reason.
+
+    Voiding posts the payment's reversal (the ledger's memo names only the disbursement; the
+    reason, which may name someone, stays encrypted on it). Voiding twice reverses once.
+    """
+    disbursement = _waiting_or_404(request, pk)
+    if request.method != "POST":
+        return _void_page(request, disbursement, VoidForm())
+    was_voided = disbursement.status == Status.VOIDED
+    form = VoidForm(request.POST)
+    if form.is_valid():
+        reason = form.cleaned_data["reason"]
+        voided = refused_on(
+            form,
+            lambda: void_disbursement(
+                actor=actor_of(request), disbursement=disbursement, reason=reason
+            ),
+        )
+        if voided is not None and voided.void_transaction is not None:
+            entry = voided.void_transaction.reference
+            if was_voided:
+                messages.info(
+                    request,
+                    f"Disbursement #{pk} for {voided.case.ref} was already voided by ledger "
+                    f"entry {entry}: nothing more was reversed.",
+                )
+            else:
+                amount = money.format_amount(voided.amount_cents, voided.fund.currency)
+                messages.success(
+                    request,
+                    f"Voided the payment of {amount} for {voided.case.ref} (disbursement #{pk}): "
+                    f"ledger entry {entry} reverses it.",
+                )
+            return back_to(voided.case, "money")
+    return _void_page(request, disbursement, form, 400)

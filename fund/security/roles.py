@@ -111,7 +111,7 @@ CASE_MONEY_READERS = Permission(
 DISBURSEMENT_APPROVERS = Permission(
     "approve_disbursements",
     frozenset({StaffRole.TREASURER}),
-    "Only a treasurer can approve, reject or pay a disbursement.",
+    "Only a treasurer can approve, reject, pay or void a disbursement.",
 )
 PAYEE_KEEPERS = Permission(
     "keep_payees",

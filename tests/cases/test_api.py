@@ -16,6 +16,7 @@ from cases.services.disbursements import (
     REUSED_KEY,
     SELF_APPROVAL,
     approve_disbursement,
+    pay_disbursement,
     request_disbursement,
 )
 from cases.services.hearings import add_hearing
@@ -170,6 +171,25 @@ def world(fund, case, attorney, coordinator, treasurer, other_treasurer):
         idempotency_key="world-2",
     )
     approve_disbursement(actor=other_treasurer, disbursement=approved)
+    paid = pay_disbursement(
+        actor=other_treasurer,
+        disbursement=approve_disbursement(
+            actor=other_treasurer,
+            disbursement=request_disbursement(
+                actor=coordinator,
+                case=case,
+                fund=fund,
+                category="commissary",
+                payee=attorney,
+                amount_cents=9_000,
+                memo=f"Commissary for {CANARY_NAME}",
+                idempotency_key="world-3",
+            ),
+        ),
+        method="check",
+        reference="1041",
+        paid_on=PAID_ON,
+    )
     posted = bond_for(treasurer, case, fund, "world-bond-1")
     cancelled = cancel_bond(
         actor=treasurer, bond=bond_for(treasurer, case, fund, "world-bond-2"), cancelled_on=PAID_ON
@@ -192,6 +212,7 @@ def world(fund, case, attorney, coordinator, treasurer, other_treasurer):
         "payee": attorney,
         "requested": requested,
         "approved": approved,
+        "paid": paid,
         "posted": posted,
         "cancelled": cancelled,
         "breached": breached,
@@ -303,6 +324,12 @@ OPERATIONS = {
         "POST",
         lambda w: f"/disbursements/{w['approved'].pk}/pay",
         lambda w: {"method": "check", "reference": "1042", "paid_on": PAID_ON.isoformat()},
+        _TREASURY,
+    ),
+    "void": (
+        "POST",
+        lambda w: f"/disbursements/{w['paid'].pk}/void",
+        lambda w: {"reason": "Check lost in the mail."},
         _TREASURY,
     ),
     "post a bond": (
@@ -537,6 +564,31 @@ def test_a_disbursement_from_request_to_payment(client, fund, coordinator, treas
     )
     assert again_paid.json() == paid.json()
     assert Transaction.objects.filter(kind=Transaction.Kind.DISBURSEMENT).count() == 1
+
+    # Voiding posts the payment's reversal; the reason stays on the disbursement.
+    voided = call(
+        client, treasurer, "POST", f"/disbursements/{pk}/void", {"reason": "Check lost in the mail"}
+    )
+    assert voided.status_code == 200
+    reversal = Transaction.objects.get(kind=Transaction.Kind.REVERSAL)
+    assert (voided.json()["status"], voided.json()["reason"]) == (
+        "voided",
+        "Check lost in the mail",
+    )
+    assert voided.json()["transaction"] == txn.reference
+    assert voided.json()["void_transaction"] == reversal.reference
+    assert reversal.reverses == txn
+    assert reversal.memo == f"Void of disbursement #{pk}"
+    assert balances(fund) == {Role.BANK: IN_BANK, Role.CONTRIBUTIONS: -IN_BANK}
+    assert fund_progress(fund).spent == 0
+    assert verify_fund(fund).ok
+
+    # Voiding again changes nothing.
+    again_voided = call(
+        client, treasurer, "POST", f"/disbursements/{pk}/void", {"reason": "Once more"}
+    )
+    assert again_voided.json() == voided.json()
+    assert Transaction.objects.filter(kind=Transaction.Kind.REVERSAL).count() == 1
 
 
 def test_the_requester_cannot_approve_their_own_request(client, fund, attorney, django_user_model):
@@ -778,6 +830,18 @@ def test_invalid_input_is_422_with_where_and_why(client, world, coordinator):
         ),
         (
             "treasurer",
+            "/disbursements/{paid}/void",
+            {"reason": " "},
+            "Say why the payment is voided.",
+        ),
+        (
+            "treasurer",
+            "/disbursements/{approved}/void",
+            {"reason": "Sent twice"},
+            "Disbursement #{approved} is approved: only a paid disbursement can be voided.",
+        ),
+        (
+            "treasurer",
             "/bonds/{cancelled}/refund",
             {"principal": 1, "interest": 0, "received_on": "2026-04-01"},
             "The principal refunded must be the bond's amount, $1,500.00; record any difference "
@@ -786,7 +850,8 @@ def test_invalid_input_is_422_with_where_and_why(client, world, coordinator):
     ],
 )
 def test_refusals_are_400_with_their_message(request, client, world, user, path, body, detail):
-    path = path.format(**{name: world[name].pk for name in ("approved", "requested", "cancelled")})
+    pks = {name: world[name].pk for name in ("approved", "requested", "paid", "cancelled")}
+    path, detail = path.format(**pks), detail.format(**pks)
     before = (Transaction.objects.count(), Disbursement.objects.count(), Case.objects.count())
 
     response = call(client, request.getfixturevalue(user), "POST", path, body)

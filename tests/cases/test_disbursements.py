@@ -662,7 +662,7 @@ def test_a_coordinator_cannot_approve_reject_pay_or_void(
     fund, case, attorney, coordinator, treasurer
 ):
     requested = ask(coordinator, case, fund, attorney, 150_000)
-    refusal = "Only a treasurer can approve, reject or pay a disbursement."
+    refusal = "Only a treasurer can approve, reject, pay or void a disbursement."
 
     with pytest.raises(NotAllowed, match=refusal):
         approve_disbursement(actor=coordinator, disbursement=requested)
