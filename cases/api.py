@@ -314,7 +314,11 @@ class DisbursementOut(Schema):
     requested_at: datetime
     approvers: list[str] = Field(..., description="Usernames of the treasurers who approved.")
     decided_by: str | None = None
-    reason: str
+    reason: str = Field(
+        ...,
+        description="Why it was rejected or voided: shown to coordinators and treasurers; empty "
+        "for auditors and admins (it may name someone).",
+    )
     method: PayMethod | Literal[""]
     reference: str
     paid_on: date | None = None
@@ -342,6 +346,12 @@ class DisbursementOut(Schema):
     @staticmethod
     def resolve_decided_by(obj: Disbursement) -> str | None:
         return _username(obj.decided_by)
+
+    @staticmethod
+    def resolve_reason(obj: Disbursement, context: Any) -> str:
+        viewer = _viewer(context)
+        shown = CASE_WORKERS.allows(viewer) or DISBURSEMENT_APPROVERS.allows(viewer)
+        return (obj.reason or "") if shown else ""
 
     @staticmethod
     def resolve_transaction(obj: Disbursement) -> str | None:

@@ -487,7 +487,7 @@ def test_auditors_and_admins_see_payees_by_number(client, world, auditor, admin_
 # Money through the API
 
 
-def test_a_disbursement_from_request_to_payment(client, fund, coordinator, treasurer):
+def test_a_disbursement_from_request_to_payment(client, fund, coordinator, treasurer, auditor):
     opened = call(
         client, coordinator, "POST", "/cases", {"legal_name": "Rosa", "a_number": "A012-345-678"}
     )
@@ -577,6 +577,9 @@ def test_a_disbursement_from_request_to_payment(client, fund, coordinator, treas
     )
     assert voided.json()["transaction"] == txn.reference
     assert voided.json()["void_transaction"] == reversal.reference
+    # The reason may name someone: auditors read the disbursement without it.
+    audited = call(client, auditor, "GET", f"/disbursements?case={ref}").json()["items"]
+    assert [(d["status"], d["reason"]) for d in audited] == [("voided", "")]
     assert reversal.reverses == txn
     assert reversal.memo == f"Void of disbursement #{pk}"
     assert balances(fund) == {Role.BANK: IN_BANK, Role.CONTRIBUTIONS: -IN_BANK}
