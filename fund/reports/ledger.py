@@ -338,10 +338,11 @@ REPORTS: tuple[Report, ...] = (
             Column("Credit", MONEY),
             Column("Balance", MONEY),
         ),
-        # One preformatted line a posting, in one cell: laid out in about a quarter of the time
-        # of five cells (measured). 33 characters keep "Attorney fee 49999 · C-2026-0042" on one
-        # line; a longer memo wraps under its field, the "·" kept with the memo's last word (a
-        # no-break space) so that a wrapped case reference starts its line.
+        # One preformatted line a posting, in one cell: the 10,000-posting ledger renders in
+        # about half the CPU of three cells (measured, docs/performance.md). 33 characters
+        # keep "Attorney fee 49999 · C-2026-0042" on one line; a longer memo wraps under its
+        # field, the "·" kept with the memo's last word (a no-break space) so that a wrapped
+        # case reference starts its line.
         pdf_line=(
             LineField("Date", (0,), 10, Cell.DATE),
             LineField("Reference", (1,), 11, CODE),

@@ -508,3 +508,7 @@ def test_the_general_ledger_pdf_prints_each_posting_of_its_csv_as_one_line(seede
 
 def dollars(value: str) -> str:
     return format_amount(int(Decimal(value) * 100)) if value else ""
+
+
+def test_the_general_ledger_pdf_is_the_same_bytes_for_the_same_generation_time(seeded):
+    assert rendered("general-ledger", seeded, "pdfa") == rendered("general-ledger", seeded, "pdfa")
