@@ -21,6 +21,7 @@ import html
 import io
 import multiprocessing
 import os
+import textwrap
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -49,7 +50,7 @@ from fund.ledger.models import Fund, LedgerHead, Seal, Transaction
 from fund.ledger.progress import latest_seal
 from fund.reports import pdf, signing
 from fund.reports.csv import safe_cell
-from fund.reports.registry import Cell, PdfColumn, Period, Report, Row, Total
+from fund.reports.registry import Cell, LineField, PdfColumn, Period, Report, Row, Style, Total
 
 # Rows per chunk: about a dozen pages, small enough that WeasyPrint's layout stays light.
 CHUNK_ROWS = 500
@@ -101,10 +102,14 @@ class _Header:
             ),
             "signed": self.signed,
             "css": _stylesheet(),
-            "columns": [
-                (_heading(self.report, column), _cell_class(column))
-                for column in pdf_columns(self.report)
-            ],
+            "columns": (
+                [(_line_heading(self.report.pdf_line), LINE)]
+                if self.report.pdf_line
+                else [
+                    (_heading(self.report, column), _cell_class(column))
+                    for column in pdf_columns(self.report)
+                ]
+            ),
             "widths": column_widths(self.report),
         }
 
@@ -293,8 +298,12 @@ def _render_pdf(header: _Header, *, pdfa: bool, progress: Progress | None) -> tu
 
     with renderer:
         for row in report.rows(fund, period):
-            texts = _pdf_cells(csv_writer.cells, groups, row, fund.currency)
-            chunk.append(_row_html(row.style, classes, texts))
+            if report.pdf_line:
+                line = _line_text(report.pdf_line, csv_writer.cells, row, fund.currency)
+                chunk.append(_row_html(row.style, (LINE,), (line,)))
+            else:
+                texts = _pdf_cells(csv_writer.cells, groups, row, fund.currency)
+                chunk.append(_row_html(row.style, classes, texts))
             if pdfa:
                 csv_parts.append(csv_writer.row(row))
             done += 1
@@ -400,6 +409,8 @@ def column_widths(report: Report) -> list[str]:
     A fixed table layout with set widths lines the chunks' columns up and spares WeasyPrint
     measuring every cell's text to size the columns (half the rendering time, measured).
     """
+    if report.pdf_line:
+        return ["100.00"]
     columns = pdf_columns(report)
     fixed = sum(_fixed_width(column) for column in columns)
     # A text column showing several of the report's columns gets a part for each of them.
@@ -461,6 +472,62 @@ def _heading(report: Report, column: PdfColumn) -> str:
     if _is_figures(column):
         return _group_text(column, [report.columns[i].title for i in column.columns])
     return column.title
+
+
+# The class of a report's one cell a row when it is printed as lines (report-pdf.css).
+LINE = "line"
+
+
+def _line_text(fields: Sequence[LineField], cells: Sequence[Cell], row: Row, currency: str) -> str:
+    """Return a row as the preformatted line(s) of its fields (LineField): text wrapped in its
+    field onto continuation lines, never cut; amounts right-aligned after the text.
+
+    A heading's or a subtotal's label runs across all the text fields.
+    """
+    texts = [
+        _pdf_text(cell, value, currency) for cell, value in zip(cells, row.values, strict=True)
+    ]
+    values = [field.joiner.join(texts[i] for i in field.columns if texts[i]) for field in fields]
+    return _line(fields, values, label=row.style != Style.LINE)
+
+
+def _line_heading(fields: Sequence[LineField]) -> str:
+    return _line(fields, [field.title for field in fields], label=False)
+
+
+def _line(fields: Sequence[LineField], values: Sequence[str], *, label: bool) -> str:
+    text_fields = [field for field in fields if field.cell != Cell.MONEY]
+    texts, amounts = values[: len(text_fields)], values[len(text_fields) :]
+    if label:
+        width = sum(field.chars + 1 for field in text_fields) - 1
+        lines = textwrap.wrap(" ".join(text for text in texts if text), width) or [""]
+    else:
+        columns = [_wrapped(field, text) for field, text in zip(text_fields, texts, strict=True)]
+        lines = [
+            " ".join(
+                (column[i] if i < len(column) else "").ljust(field.chars)
+                for field, column in zip(text_fields, columns, strict=True)
+            ).rstrip()
+            for i in range(max(len(column) for column in columns))
+        ]
+    money_fields = fields[len(text_fields) :]
+    figures = " ".join(
+        amount.rjust(field.chars) for field, amount in zip(money_fields, amounts, strict=True)
+    )
+    if figures.strip():
+        # The figures end where the line's last field ends; a long one pushes left, as far as
+        # the text before it leaves room (then the line grows instead).
+        end = sum(field.chars + 1 for field in fields) - 1
+        first = lines[0]
+        lines[0] = first + " " * max(1, end - len(figures) - len(first)) + figures
+    return "\n".join(lines)
+
+
+def _wrapped(field: LineField, text: str) -> list[str]:
+    """Return a text field's lines: text wrapped at the field's width, a date or code whole."""
+    if field.cell != Cell.TEXT:
+        return [text]
+    return textwrap.wrap(text, field.chars, break_on_hyphens=False) or [""]
 
 
 def _row_html(style: str, classes: Sequence[str], texts: Sequence[str]) -> str:

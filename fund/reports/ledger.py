@@ -16,7 +16,7 @@ from fund.ledger.progress import MonthFlow
 from fund.ledger.queries import balances_as_of, list_accounts, trial_balance
 from fund.money import format_compact
 from fund.public.charts import monthly_chart
-from fund.reports.registry import Cell, Column, PdfColumn, Period, Report, Row, Style, Total
+from fund.reports.registry import Cell, Column, LineField, Period, Report, Row, Style, Total
 from fund.reports.statements import (
     ACTIVITY_KINDS,
     activities,
@@ -338,14 +338,19 @@ REPORTS: tuple[Report, ...] = (
             Column("Credit", MONEY),
             Column("Balance", MONEY),
         ),
-        # Three cells a posting rather than eight, the amounts in one: laid out in about 0.4 of
-        # the time (measured: five cells took 0.7 of eight's, three 0.6 of five's).
-        pdf_columns=(
-            PdfColumn("Date, reference, kind", (0, 1, 2)),
-            # A posting on one line: "Attorney fee 49999 · C-2026-0042" beside "2026-01-20
-            # 2026-000272 Manual journal entry" (50 mm and 68 mm with the cells' padding).
-            PdfColumn("Memo, case", (3, 4), joiner=" · ", parts=2.2),
-            PdfColumn("Debit, credit, balance", (5, 6, 7), MONEY),
+        # One preformatted line a posting, in one cell: the 10,000-posting ledger renders in
+        # about half the CPU of three cells (measured, docs/performance.md). 33 characters
+        # keep "Attorney fee 49999 · C-2026-0042" on one line; a longer memo wraps under its
+        # field, the "·" kept with the memo's last word (a no-break space) so that a wrapped
+        # case reference starts its line.
+        pdf_line=(
+            LineField("Date", (0,), 10, Cell.DATE),
+            LineField("Reference", (1,), 11, CODE),
+            LineField("Kind", (2,), 20),
+            LineField("Memo · case", (3, 4), 33, joiner="\u00a0· "),
+            LineField("Debit", (5,), 14, MONEY),
+            LineField("Credit", (6,), 14, MONEY),
+            LineField("Balance", (7,), 14, MONEY),
         ),
         rows=general_ledger_rows,
         totals=general_ledger_totals,

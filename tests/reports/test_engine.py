@@ -20,8 +20,10 @@ from fund.reports import engine
 from fund.reports.models import ReportRun
 from fund.reports.queries import list_runs, report_file
 from fund.reports.registry import (
+    Cell,
     Column,
     ImproperlyConfiguredReport,
+    LineField,
     PdfColumn,
     Period,
     Report,
@@ -400,4 +402,33 @@ def test_a_pdf_grouping_that_leaves_out_a_column_is_refused():
             totals=lambda fund, period: (),
             count=lambda fund, period: 0,
             pdf_columns=(PdfColumn("A and B", (0, 1)),),
+        )
+
+
+@pytest.mark.parametrize(
+    ("line", "refusal"),
+    [
+        ((LineField("A", (0,), 60), LineField("B", (1,), 30), LineField("C", (2,), 31)), "wider"),
+        (
+            (
+                LineField("A", (0,), 10, Cell.MONEY),
+                LineField("B", (1,), 10),
+                LineField("C", (2,), 10),
+            ),
+            "ends in its amounts",
+        ),
+    ],
+    ids=["too wide for a page", "an amount before text"],
+)
+def test_a_pdf_line_that_does_not_fit_or_mixes_amounts_into_text_is_refused(line, refusal):
+    with pytest.raises(ImproperlyConfiguredReport, match=refusal):
+        Report(
+            kind="broken",
+            title="Broken",
+            description="",
+            columns=(Column("A"), Column("B"), Column("C")),
+            rows=lambda fund, period: iter(()),
+            totals=lambda fund, period: (),
+            count=lambda fund, period: 0,
+            pdf_line=line,
         )

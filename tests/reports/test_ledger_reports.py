@@ -12,13 +12,15 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
+from fund.ledger.entries import Leg
+from fund.ledger.posting import post_transaction
 from fund.ledger.progress import fund_progress
 from fund.ledger.services import create_fund
 from fund.models import Account, Fund, Posting
 from fund.money import format_amount
 from fund.reports.engine import render
 from fund.reports.registry import Period, Row, Style, Total, get_report
-from tests.fund.conftest import OPENED, Kind, Role, give_check, post
+from tests.fund.conftest import OPENED, Kind, Role, account, give_check, post
 from tests.fund.scenario import EXPECTED_FLOWS, EXPECTED_PROGRESS, months_ago
 
 pytestmark = pytest.mark.django_db
@@ -411,30 +413,102 @@ def test_the_progress_pdf_carries_the_monthly_chart(seeded):
     assert re.search(rf"^{months_ago(10):%b}$", text, re.MULTILINE)
 
 
-def test_the_general_ledger_pdf_shows_a_posting_in_three_cells_and_its_csv_in_eight(seeded):
+# What a staff member may type as a memo: longer than its field (33 characters), with markup.
+LONG_MEMO = (
+    "Payment of the <b>retainer</b> & filing fees for the habeas petition and the bond "
+    "hearing at the Tacoma immigration court, second instalment"
+)
+# The largest amount a leg may have: twice that, the revenue account's balance (-$20,…)
+# overflows its field of 14 characters.
+LARGE = 999_999_999
+# Where the PDF line's fields start and end (fund/reports/ledger.py): date, reference, kind, memo
+# and case, then debit, credit and balance right-aligned.
+MEMO_START, MEMO_END = 44, 77
+DEBIT_END, CREDIT_END, BALANCE_END = 92, 107, 122
+POSTING = re.compile(r"^\d{4}-\d\d-\d\d \d{4}-\d{6} ")
+
+
+def test_the_general_ledger_pdf_prints_each_posting_of_its_csv_as_one_line(seeded):
+    for n, memo in enumerate((LONG_MEMO, "Second gift toward the appeal")):
+        post_transaction(
+            fund=seeded,
+            legs=[
+                Leg(account(seeded, Role.BANK), LARGE),
+                Leg(account(seeded, Role.CONTRIBUTIONS), -LARGE),
+            ],
+            effective_date=TODAY,
+            kind=Kind.JOURNAL,
+            memo=memo,
+            idempotency_key=f"large-{n}",
+            actor=None,
+            case_ref="C-2026-0042",
+        )
     lines = list(csv.reader(io.StringIO(rendered("general-ledger", seeded, "csv").decode())))
     postings = [line for line in lines[1:] if line[1]]
-    with_case = next(line for line in postings if line[4])
+    closings = [line for line in lines[1:] if line[3].endswith(": closing balance")]
 
     reader = PdfReader(io.BytesIO(rendered("general-ledger", seeded, "pdf")))
-    text = "\n".join(page.extract_text() for page in reader.pages)
+    pages = [page.extract_text().splitlines() for page in reader.pages]
+    text = [line for page in pages for line in page]
 
     assert len(lines[0]) == 8
-    assert "Date, reference, kind" in text
-    assert "Memo, case" in text
-    # The amounts share one cell, each right-aligned in its own field under its heading.
-    assert figures("Debit", "Credit", "Balance") in text
-    for day, ref, kind, _memo, _case, debit, credit, balance in postings:
-        words = r"\s+".join(re.escape(word) for word in kind.split())
-        assert re.search(rf"{day}\s+{ref}\s+{words}", text), ref
-        assert figures(*(dollars(value) for value in (debit, credit, balance))) in text, ref
-    memo, case = with_case[3], with_case[4]
-    assert re.search(rf"{re.escape(memo)}\s*·\s*{case}", text), case
-
-
-def figures(*texts: str) -> str:
-    return " ".join(text.rjust(14) for text in texts)
+    # The headings are a line of the same fields, on every page (the table's head).
+    heading = next(line for line in text if line.startswith("Date"))
+    assert heading.split() == [
+        "Date",
+        "Reference",
+        "Kind",
+        "Memo",
+        "·",
+        "case",
+        "Debit",
+        "Credit",
+        "Balance",
+    ]
+    assert heading.index("Memo") == MEMO_START
+    assert len(heading) == BALANCE_END
+    assert all(heading in page for page in pages if any(map(POSTING.match, page)))
+    # Every posting of the CSV, in its order, is one line (and its memo's continuation lines).
+    printed = [i for i, line in enumerate(text) if POSTING.match(line)]
+    assert len(printed) == len(postings)
+    memos, overflowed = {}, []
+    for at, (day, ref, kind, memo, case, debit, credit, balance) in zip(
+        printed, postings, strict=True
+    ):
+        line = text[at]
+        assert line[:23] == f"{day} {ref} ", ref
+        assert line[23:MEMO_START].rstrip() == kind, ref
+        memos[ref] = [line[MEMO_START:MEMO_END].rstrip()]
+        for more in text[at + 1 :]:
+            if not more.startswith(" " * MEMO_START) or not more.strip():
+                break
+            memos[ref].append(more[MEMO_START:].rstrip())
+        shown = " ".join(memos[ref]).replace("\u00a0", " ")
+        assert shown == " · ".join(text for text in (memo, case) if text), ref
+        # The amounts whole, the balance where its field ends (a long one pushed left).
+        assert line[MEMO_END:].split() == [dollars(debit or credit), dollars(balance)], ref
+        assert line.endswith(dollars(balance)), ref
+        assert len(line) == BALANCE_END, ref
+        if len(dollars(balance)) > 14:
+            overflowed.append(ref)
+        else:
+            assert line[: DEBIT_END if debit else CREDIT_END].endswith(dollars(debit or credit))
+    # The long memo wrapped onto lines of their own under the memo field, never cut.
+    long_memo = next(memos[row[1]] for row in postings if row[3] == LONG_MEMO)
+    assert len(long_memo) >= 5
+    assert all(len(piece) <= MEMO_END - MEMO_START for piece in long_memo)
+    # The revenue account's balance (-$20,…) overflowed its field, printed whole.
+    assert overflowed
+    # Each account's closing balance: its debits, credits and balance.
+    for _, _, _, label, _, debits, credits, balance in closings:
+        closing = next(line for line in text if line.startswith(label))
+        figures = [dollars(value) for value in (debits, credits, balance) if value]
+        assert closing[len(label) :].split() == figures, label
 
 
 def dollars(value: str) -> str:
     return format_amount(int(Decimal(value) * 100)) if value else ""
+
+
+def test_the_general_ledger_pdf_is_the_same_bytes_for_the_same_generation_time(seeded):
+    assert rendered("general-ledger", seeded, "pdfa") == rendered("general-ledger", seeded, "pdfa")

@@ -6,7 +6,7 @@ import pytest
 from pypdf import PdfReader
 
 from fund.reports import engine, pdf
-from fund.reports.registry import Row
+from fund.reports.registry import Cell, LineField, Row
 from tests.reports.conftest import GENERATED_AT, PERIOD, table_report
 
 HOSTILE = (
@@ -15,6 +15,14 @@ HOSTILE = (
     "http://169.254.169.254/latest/meta-data/",
     '<style>@import url("http://169.254.169.254/x.css");</style>',
     "<svg><image href='https://example.com/a.png'/></svg>",
+)
+
+# The same columns printed as lines (Report.pdf_line), the memo field wide enough for each text.
+LINE = (
+    LineField("Date", (0,), 10, Cell.DATE),
+    LineField("Memo", (1,), 70),
+    LineField("Postings", (2,), 8, Cell.NUMBER),
+    LineField("Amount", (3,), 14, Cell.MONEY),
 )
 
 
@@ -44,9 +52,10 @@ def test_the_counting_fetcher_sees_a_link_that_is_not_escaped(fetches):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("fmt", ["pdf", "pdfa"])
-def test_text_holding_markup_and_urls_makes_no_fetch_and_shows_as_text(fund, fetches, fmt):
+@pytest.mark.parametrize("layout", [{}, {"pdf_line": LINE}], ids=["table", "lines"])
+def test_text_holding_markup_and_urls_makes_no_fetch_and_shows_as_text(fund, fetches, fmt, layout):
     rows = [Row((None, text, n, 100)) for n, text in enumerate(HOSTILE, start=1)]
-    report = table_report(rows, kind="<b>kind</b>")
+    report = table_report(rows, kind="<b>kind</b>", **layout)
     out = io.BytesIO()
 
     engine.render(
