@@ -159,6 +159,14 @@ def _steps(user: User, bond: Bond) -> list[tuple[str, str, BondStepForm]]:
     ]
 
 
+def action_page(
+    request: HttpRequest, template: str, case: Case, form: Form | None, status: int = 200
+) -> HttpResponse:
+    """Render one of the case's small action pages with its form (None: the page says why it
+    offers none)."""
+    return render(request, template, {"case": case, "form": form}, status=status)
+
+
 def back_to(case: Case, anchor: str = "") -> HttpResponse:
     """Redirect to the case page (after a successful POST: post/redirect/get)."""
     url = reverse("cases_case_detail", args=[case.ref])

@@ -7,14 +7,14 @@ legal directors and admins, whom `record_consent` checks again.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from cases.forms.consent import ConsentForm
-from cases.models import Case
 from cases.services.cases import record_consent
-from cases.views.case import actor_of, back_to, case_or_404, refused_on
+from cases.views.case import action_page, actor_of, back_to, case_or_404, refused_on
 from fund.security.roles import CASE_MONEY_READERS, CASE_WORKERS, role_required
+
+CONSENT_PAGE = "cases/case_consent.html"
 
 
 @require_http_methods(["GET", "POST"])
@@ -25,7 +25,13 @@ def case_consent(request: HttpRequest, ref: str) -> HttpResponse:
     records = CASE_WORKERS.allows(actor_of(request)) and case.purged_at is None
     initial = {"scope": [value for value in case.consent_scope.split(",") if value]}
     if request.method != "POST":
-        return _page(request, case, ConsentForm(initial=initial) if records else None, status=200)
+        return action_page(
+            request,
+            CONSENT_PAGE,
+            case,
+            ConsentForm(initial=initial) if records else None,
+            status=200,
+        )
     if not records:
         raise PermissionDenied("Only the case's coordinators and legal directors record consent.")
     form = ConsentForm(request.POST)
@@ -36,11 +42,4 @@ def case_consent(request: HttpRequest, ref: str) -> HttpResponse:
         if recorded is not None:
             messages.success(request, f"Consent recorded on {case.ref}.")
             return back_to(case, "consent")
-    return _page(request, case, form, status=400)
-
-
-def _page(
-    request: HttpRequest, case: Case, form: ConsentForm | None, *, status: int
-) -> HttpResponse:
-    context = {"case": case, "form": form, "section": "board"}
-    return render(request, "cases/case_consent.html", context, status=status)
+    return action_page(request, CONSENT_PAGE, case, form, status=400)

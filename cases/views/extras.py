@@ -36,6 +36,7 @@ from cases.services.payees import set_w9_received
 from cases.services.retention import may_set_legal_hold, set_legal_hold
 from cases.views.case import (
     REFUSALS,
+    action_page,
     actor_of,
     assigner_case_or_404,
     back_to,
@@ -56,6 +57,8 @@ from fund.security.roles import (
     role_required,
     roles_of,
 )
+
+HOLD_PAGE = "cases/case_legal_hold.html"
 
 # Payee names are the fund's vendors, not the person: treasurers need them to pay, admins keep
 # them. Auditors see a payee's number, kind and W-9 flag.
@@ -209,13 +212,6 @@ def case_unassign(request: HttpRequest, ref: str) -> HttpResponse:
     return coordinators_page(request, case, status=400, unassign_form=form)
 
 
-def _hold_page(
-    request: HttpRequest, case: Case, form: LegalHoldForm | None, status: int = 200
-) -> HttpResponse:
-    context = {"case": case, "form": form}
-    return render(request, "cases/case_legal_hold.html", context, status=status)
-
-
 @require_http_methods(["GET", "POST"])
 @role_required(CASE_MONEY_READERS)
 def case_legal_hold(request: HttpRequest, ref: str) -> HttpResponse:
@@ -226,7 +222,7 @@ def case_legal_hold(request: HttpRequest, ref: str) -> HttpResponse:
     if request.method != "POST":
         # A purged case has nothing left to hold: the page says so and offers no form.
         form = LegalHoldForm(case=case) if case.purged_at is None else None
-        return _hold_page(request, case, form)
+        return action_page(request, HOLD_PAGE, case, form)
     form = LegalHoldForm(request.POST, case=case)
     if form.is_valid():
         data = form.cleaned_data
@@ -241,7 +237,7 @@ def case_legal_hold(request: HttpRequest, ref: str) -> HttpResponse:
             verb = "is on legal hold" if done.legal_hold else "is no longer on legal hold"
             messages.success(request, f"{done.ref} {verb}.")
             return back_to(done)
-    return _hold_page(request, case, form, 400)
+    return action_page(request, HOLD_PAGE, case, form, 400)
 
 
 # The coordinator's calendar addresses

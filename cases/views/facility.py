@@ -6,14 +6,14 @@ A move is a timeline entry and, where the workflow allows it, makes the case tra
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from cases.forms.facility import FacilityForm
-from cases.models import Case
 from cases.services.cases import move_facility
-from cases.views.case import actor_of, back_to, case_or_404, refused_on
+from cases.views.case import action_page, actor_of, back_to, case_or_404, refused_on
 from fund.security.roles import CASE_WORKERS, role_required
+
+FACILITY_PAGE = "cases/case_facility.html"
 
 
 @require_http_methods(["GET", "POST"])
@@ -22,7 +22,9 @@ def case_facility(request: HttpRequest, ref: str) -> HttpResponse:
     """Show where the person is held; a POST records a move (a refusal re-renders the page)."""
     case = case_or_404(request, ref)
     if request.method != "POST":
-        return _page(request, case, FacilityForm(initial={"facility": case.facility_id}))
+        return action_page(
+            request, FACILITY_PAGE, case, FacilityForm(initial={"facility": case.facility_id})
+        )
     form = FacilityForm(request.POST)
     if form.is_valid():
         actor, data = actor_of(request), form.cleaned_data
@@ -35,11 +37,4 @@ def case_facility(request: HttpRequest, ref: str) -> HttpResponse:
         if moved is not None:
             messages.success(request, f"{moved.ref} is held at {data['facility'].name}.")
             return back_to(moved)
-    return _page(request, case, form, status=400)
-
-
-def _page(
-    request: HttpRequest, case: Case, form: FacilityForm, *, status: int = 200
-) -> HttpResponse:
-    context = {"case": case, "form": form, "section": "board"}
-    return render(request, "cases/case_facility.html", context, status=status)
+    return action_page(request, FACILITY_PAGE, case, form, status=400)

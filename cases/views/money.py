@@ -48,7 +48,7 @@ from cases.services.disbursements import (
     void_disbursement,
 )
 from cases.services.payees import create_payee
-from cases.views.case import REFUSALS, actor_of, back_to, case_or_404, refused_on
+from cases.views.case import REFUSALS, action_page, actor_of, back_to, case_or_404, refused_on
 from fund import money
 from fund.errors import NotAllowed
 from fund.ledger.queries import list_funds
@@ -64,6 +64,8 @@ from fund.security.roles import (
 
 Status = Disbursement.Status
 WAITING = (Status.REQUESTED, Status.APPROVED)
+REQUEST_PAGE = "cases/disbursement_form.html"
+BOND_PAGE = "cases/bond_form.html"
 
 
 # Requesting money (coordinators)
@@ -74,13 +76,6 @@ def is_open(case: Case) -> bool:
     return case.status != Case.Status.CLOSED
 
 
-def _request_page(
-    request: HttpRequest, case: Case, form: DisbursementForm | None, status: int = 200
-) -> HttpResponse:
-    context = {"case": case, "form": form}
-    return render(request, "cases/disbursement_form.html", context, status=status)
-
-
 @require_http_methods(["GET", "POST"])
 @role_required(CASE_WORKERS)
 def case_request(request: HttpRequest, ref: str) -> HttpResponse:
@@ -89,7 +84,9 @@ def case_request(request: HttpRequest, ref: str) -> HttpResponse:
     case = case_or_404(request, ref)
     if request.method != "POST":
         # A closed case takes no new requests: the page says so and offers no form.
-        return _request_page(request, case, DisbursementForm(case=case) if is_open(case) else None)
+        return action_page(
+            request, REQUEST_PAGE, case, DisbursementForm(case=case) if is_open(case) else None
+        )
     form = DisbursementForm(request.POST, case=case)
     if form.is_valid():
         data = form.cleaned_data
@@ -111,7 +108,7 @@ def case_request(request: HttpRequest, ref: str) -> HttpResponse:
             amount = money.format_amount(made.amount_cents, made.fund.currency)
             messages.success(request, f"Requested {amount} for {case.ref}: {approval_state(made)}")
             return back_to(case, "money")
-    return _request_page(request, case, form, 400)
+    return action_page(request, REQUEST_PAGE, case, form, 400)
 
 
 @require_http_methods(["GET", "POST"])
@@ -293,13 +290,6 @@ def disbursement_pay(request: HttpRequest, pk: int) -> HttpResponse:
 # Bonds
 
 
-def _bond_page(
-    request: HttpRequest, case: Case, form: BondForm | None, status: int = 200
-) -> HttpResponse:
-    context = {"case": case, "form": form}
-    return render(request, "cases/bond_form.html", context, status=status)
-
-
 @require_http_methods(["GET", "POST"])
 @role_required(BOND_RECORDERS)
 def case_bond(request: HttpRequest, ref: str) -> HttpResponse:
@@ -307,7 +297,7 @@ def case_bond(request: HttpRequest, ref: str) -> HttpResponse:
     records it."""
     case = case_or_404(request, ref)
     if request.method != "POST":
-        return _bond_page(request, case, BondForm() if is_open(case) else None)
+        return action_page(request, BOND_PAGE, case, BondForm() if is_open(case) else None)
     form = BondForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -331,7 +321,7 @@ def case_bond(request: HttpRequest, ref: str) -> HttpResponse:
             amount = money.format_amount(bond.amount_cents, bond.fund.currency)
             messages.success(request, f"Recorded a bond of {amount} for {case.ref}.")
             return back_to(case, "bonds")
-    return _bond_page(request, case, form, 400)
+    return action_page(request, BOND_PAGE, case, form, 400)
 
 
 @require_POST
