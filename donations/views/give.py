@@ -19,7 +19,7 @@ from donations import demo_stripe
 from donations import stripe as gateway
 from donations.errors import DonationError
 from donations.forms.give import GiveForm, whole_units
-from donations.links import manage_path, recurring_of
+from donations.links import recurring_of
 from donations.models import RecurringGift
 from donations.services.online import attach_checkout, start_online_gift
 from fund.ledger.models import Fund
@@ -130,7 +130,8 @@ def manage_monthly(request: HttpRequest, token: str) -> HttpResponse:
         return _manage_page(request, recurring, token)
     if recurring.status == RecurringGift.Status.CANCELED:
         return _manage_page(request, recurring, token, status=409)
-    here = manage_path(recurring)
+    # Back to the link the donor followed (a fresh one would differ once its second ticks by).
+    here = request.path
     if gateway.demo_mode():
         try:
             demo_stripe.cancel(recurring)
