@@ -1,5 +1,6 @@
 """Personas and shared fixtures: permission tests read like stories."""
 
+import time
 from io import StringIO
 
 import pyotp
@@ -122,6 +123,19 @@ def make_staff(django_user_model, username: str, *roles: StaffRole, mfa: bool = 
     if mfa:
         enrol_totp(user)
     return user
+
+
+def totp_code(secret: str, margin: float = 1.5) -> str:
+    """Return the secret's current code, with at least `margin` seconds of its window left.
+
+    The server accepts only the current 30-second window, so a code read just before the
+    window turns would be refused by the time it is posted (browsers need a longer margin).
+    """
+    totp = pyotp.TOTP(secret)
+    left = totp.interval - time.time() % totp.interval
+    if left < margin:
+        time.sleep(left + 0.1)
+    return totp.now()
 
 
 def enrol_totp(user) -> str:

@@ -2,11 +2,10 @@
 
 import re
 
-import pyotp
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, totp_code
 
 LOGIN_URL = reverse("account_login")
 SECOND_FACTOR_URL = reverse("mfa_authenticate")
@@ -21,7 +20,7 @@ def sign_in(client: Client, login: str, password: str = PASSWORD, next_url: str 
 
 def pass_second_factor(client: Client, secret: str):
     """Post the current TOTP code for the secret to the second-factor form."""
-    return client.post(SECOND_FACTOR_URL, {"code": pyotp.TOTP(secret).now()})
+    return client.post(SECOND_FACTOR_URL, {"code": totp_code(secret)})
 
 
 def secret_on_enrolment_page(html: str) -> str:

@@ -2,12 +2,11 @@
 
 from html.parser import HTMLParser
 
-import pyotp
 import pytest
 from django.urls import reverse
 
 from fund.security.roles import StaffRole
-from tests.conftest import enrol_totp, make_staff
+from tests.conftest import enrol_totp, make_staff, totp_code
 from tests.security.signin import ENROL_TOTP_URL, pass_second_factor, sign_in
 
 
@@ -146,7 +145,7 @@ def test_after_enrolling_the_recovery_codes_page_leads_on_to_the_dashboard(
     sign_in(client, "newbie")
     secret = client.get(ENROL_TOTP_URL).context["form"].secret
 
-    client.post(ENROL_TOTP_URL, {"code": pyotp.TOTP(secret).now()})
+    client.post(ENROL_TOTP_URL, {"code": totp_code(secret)})
     response = client.get(reverse("mfa_view_recovery_codes"))
 
     audit(response)

@@ -1,12 +1,11 @@
 """A second factor is mandatory for every staff role, Django admin included."""
 
-import pyotp
 import pytest
 from allauth.mfa.models import Authenticator
 from django.urls import reverse
 
 from fund.security.roles import StaffRole
-from tests.conftest import enrol_totp, make_staff
+from tests.conftest import enrol_totp, make_staff, totp_code
 from tests.security.signin import (
     ENROL_TOTP_URL,
     SECOND_FACTOR_URL,
@@ -45,7 +44,7 @@ def test_staff_without_second_factor_can_do_nothing_but_enrol_then_reaches_dashb
     page = client.get(ENROL_TOTP_URL)
     assert page.status_code == 200
     secret = secret_on_enrolment_page(page.text)
-    response = client.post(ENROL_TOTP_URL, {"code": pyotp.TOTP(secret).now()})
+    response = client.post(ENROL_TOTP_URL, {"code": totp_code(secret)})
     assert response.status_code == 302
     assert response.url == reverse("mfa_view_recovery_codes")
     assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
