@@ -41,7 +41,7 @@ from cases.services.bonds import (
     record_bond_breach,
     record_bond_refund,
 )
-from cases.services.cases import change_status, open_case
+from cases.services.cases import KEEP, change_status, open_case, update_person
 from cases.services.disbursements import (
     approve_disbursement,
     disbursement_for_user,
@@ -227,6 +227,35 @@ class CaseOut(Schema):
     person: PersonOut | None = Field(
         None, description="Who the case is about; null for treasurers and auditors."
     )
+
+
+class PersonPatch(Schema):
+    """Corrections to the person's details: only the fields sent change; "" clears one (not the
+    legal name), and `detained_on: null` clears the day."""
+
+    legal_name: str | None = Field(None, min_length=1, max_length=200)
+    other_names: str | None = Field(None, max_length=500)
+    a_number: str | None = Field(
+        None, max_length=20, description="8 or 9 digits, optionally after an A."
+    )
+    date_of_birth: str | None = Field(None, max_length=20)
+    phone: str | None = Field(None, max_length=50)
+    preferred_language: str | None = Field(None, max_length=50)
+    family_contact: str | None = Field(None, max_length=500)
+    employer: str | None = Field(None, max_length=200)
+    union_local: str | None = Field(None, max_length=100)
+    detained_on: Annotated[date | None, book_day("The day detained")] = None
+
+
+class CorrectedOut(Schema):
+    ref: str
+    changed: list[str] = Field(..., description="The fields that changed; empty: none did.")
+    duplicates: list[str] = Field(
+        ..., description="Other cases with the new A-number that you may see, by reference."
+    )
+    hidden_duplicates: int = Field(..., description="Such cases outside your scope.")
+    person: PersonOut
+    detained_on: date | None = None
 
 
 class StatusIn(Schema):
@@ -579,6 +608,35 @@ def case_detail(request: ApiRequest, ref: CaseRef) -> dict[str, object]:
         ],
         "timeline_count": entries.count(),
         "person": person,
+    }
+
+
+@router.patch(
+    "/cases/{ref}/person",
+    response=answers(CorrectedOut, 400, 401, 403, 404, 409, 422),
+    auth=WORK_CASES,
+)
+def correct_person(request: ApiRequest, ref: CaseRef, payload: PersonPatch) -> dict[str, object]:
+    """Correct the person's details (the case's coordinators, legal directors): the timeline
+    names the fields changed, never their values; the change is in the access log."""
+    case = case_for_user(request.auth, ref)
+    sent = payload.model_fields_set
+    texts = {name: getattr(payload, name) for name in sent if name != "detained_on"}
+    if "legal_name" in texts and texts["legal_name"] is None:
+        raise HttpError(400, "A case needs the person's legal name.")
+    corrected = update_person(
+        actor=request.auth,
+        case=case,
+        detained_on=payload.detained_on if "detained_on" in sent else KEEP,
+        **{name: value if value is not None else "" for name, value in texts.items()},
+    )
+    return {
+        "ref": corrected.case.ref,
+        "changed": corrected.changed,
+        "duplicates": corrected.duplicates,
+        "hidden_duplicates": corrected.hidden_duplicates,
+        "person": person_of(request.auth, corrected.case, detail="API person corrected"),
+        "detained_on": corrected.case.detained_on,
     }
 
 

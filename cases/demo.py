@@ -30,8 +30,10 @@ from cases.services.cases import (
     a_number_index,
     change_status,
     import_facilities,
+    move_facility,
     open_case,
     record_consent,
+    update_person,
     validate_a_number,
 )
 from cases.services.disbursements import (
@@ -239,6 +241,23 @@ class CasesDemo:
             idempotency_key=f"demo-{books.fund.slug}-{waiting_on.ref}-waiting",
         )
         self._hearings([*monthly, *(ref for ref, *_ in BONDS)])
+        self._moved_and_corrected(monthly[-2])
+
+    def _moved_and_corrected(self, case_ref: str) -> None:
+        # One detained person was moved to another facility, and their family gave a new phone
+        # number: a transferred case, and a correction on its timeline. Each is made once.
+        case = self._case(case_ref, detained_on=self.paid_on[case_ref])
+        if case.status != Status.DETAINED or case.facility is None:
+            return
+        facilities = self._facilities()
+        moved_to = facilities[(facilities.index(case.facility) + 1) % len(facilities)]
+        move_facility(
+            actor=self.coordinator,
+            case=case,
+            facility=moved_to,
+            note="The family called: moved overnight, no notice given.",
+        )
+        update_person(actor=self.coordinator, case=case, phone=_phone(case_ref, 70))
 
     def _move_along(self, case_ref: str, *, first: bool, last: bool) -> None:
         # Where each monthly case stands at the end of the year: the oldest closed, the older ones

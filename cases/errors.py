@@ -21,3 +21,7 @@ class SelfApproval(CaseError):
 
 class NoteLocked(CaseError):
     """A note can be edited only by its author, and only for 15 minutes."""
+
+
+class DetailsChanged(CaseError):
+    """The person's details changed since the form that corrects them was shown."""

@@ -197,6 +197,7 @@ class TimelineEntry(models.Model):
         DISBURSEMENT = "disbursement", "Disbursement"
         BOND = "bond", "Bond"
         NOTE_EDITED = "note_edited", "Note as first written"
+        DETAILS = "details", "Details corrected"
 
     row_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timeline")

@@ -2,7 +2,7 @@
 
 from django.urls import include, path, re_path
 
-from cases.views import board, calendar, case, consent, documents, extras, facility, money
+from cases.views import board, calendar, case, consent, documents, extras, facility, money, person
 
 # The hearing feed and the documents are named in the "cases" namespace (cases:hearing-feed); the
 # screens below carry flat names like the rest of the site's (cases_case_detail).
@@ -59,6 +59,7 @@ urlpatterns = [
     path("cases/<str:ref>/assign/", case.case_assign, name="cases_case_assign"),
     path("cases/<str:ref>/consent/", consent.case_consent, name="cases_case_consent"),
     path("cases/<str:ref>/facility/", facility.case_facility, name="cases_case_facility"),
+    path("cases/<str:ref>/person/", person.case_person, name="cases_case_person"),
     path("cases/<str:ref>/disbursements/", money.case_request, name="cases_case_request"),
     path("cases/<str:ref>/bonds/", money.case_bond, name="cases_case_bond"),
     # The screens of cases/views/extras.py (after the fixed addresses, like the ones above).

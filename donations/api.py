@@ -1,6 +1,6 @@
 """The donations API: gifts, deposits, pledges and payouts for GIFT_READERS (treasurers, auditors,
-admins); who gave for DONOR_READERS (treasurers, admins); recording an offline gift for
-GIFT_RECORDERS (treasurers). Mounted at /api/v1/ by fund.api.
+admins); who gave for DONOR_READERS (treasurers, admins); recording an offline gift, a deposit and
+a pledge for GIFT_RECORDERS (treasurers). Mounted at /api/v1/ by fund.api.
 
 As on the screens, an auditor sees a donor as "Donor #12" and an anonymous gift names no donor to
 anyone; every answer that carries a donor's personal data is recorded in the access log.
@@ -34,7 +34,12 @@ from donations.queries import (
     pseudonym,
     shows_donors,
 )
-from donations.services.offline import DonorDetails, record_offline_gift
+from donations.services.offline import (
+    DonorDetails,
+    record_deposit,
+    record_offline_gift,
+    record_pledge,
+)
 from fund.ledger.api import book_day
 from fund.ledger.posting import MAX_LEG_CENTS, SUPPLIED_KEY
 from fund.ledger.queries import get_fund
@@ -142,6 +147,34 @@ class OfflineGiftIn(Schema):
         pattern=f"^{SUPPLIED_KEY.pattern}$",
         description="Yours, e.g. a UUID: the same key again returns the same gift.",
     )
+
+
+IdempotencyKey = Annotated[
+    str,
+    Field(
+        pattern=f"^{SUPPLIED_KEY.pattern}$",
+        description="Yours, e.g. a UUID: the same key again returns the same record.",
+    ),
+]
+
+
+class DepositIn(Schema):
+    """Undeposited checks and cash taken to the bank together, by their gift ids."""
+
+    gifts: list[Annotated[int, Field(ge=1, le=BIGINT)]] = Field(..., min_length=1, max_length=500)
+    deposited_on: Annotated[date, book_day("The day deposited")]
+    reference: str = Field("", max_length=100, description="The bank's slip number.")
+    idempotency_key: IdempotencyKey
+
+
+class PledgeIn(Schema):
+    """An organisation's promise to give an amount by a day."""
+
+    organisation: str = Field(..., min_length=1, max_length=200)
+    amount: int = Field(..., ge=1, le=MAX_LEG_CENTS, description="Minor units.")
+    due_on: Annotated[date, book_day("The day it is due")]
+    note: str = Field("", max_length=500)
+    idempotency_key: IdempotencyKey
 
 
 class DepositOut(Schema):
@@ -344,6 +377,45 @@ def deposits(request: ApiRequest, slug: str) -> QuerySet[Deposit]:
 def deposit(request: ApiRequest, deposit_id: RowId) -> Deposit:
     """Return one deposit with its gifts."""
     return get_deposit(deposit_id)
+
+
+@router.post(
+    "/funds/{slug}/deposits",
+    response=answers(DepositOut, 400, 401, 403, 404, 409, 422),
+    auth=RECORD_GIFTS,
+)
+def record_a_deposit(request: ApiRequest, slug: str, payload: DepositIn) -> Deposit:
+    """Record a deposit of the fund's undeposited checks and cash (Undeposited funds → Bank);
+    the same idempotency key again returns it (409 with other values)."""
+    recorded = record_deposit(
+        actor=request.auth,
+        fund=get_fund(slug),
+        gift_ids=payload.gifts,
+        deposited_on=payload.deposited_on,
+        reference=payload.reference,
+        idempotency_key=payload.idempotency_key,
+    )
+    return get_deposit(recorded.pk)
+
+
+@router.post(
+    "/funds/{slug}/pledges",
+    response=answers(PledgeOut, 400, 401, 403, 404, 409, 422),
+    auth=RECORD_GIFTS,
+)
+def record_a_pledge(request: ApiRequest, slug: str, payload: PledgeIn) -> Pledge:
+    """Record an organisation's pledge; the same idempotency key again returns it (409 with
+    other values)."""
+    recorded = record_pledge(
+        actor=request.auth,
+        fund=get_fund(slug),
+        organisation=payload.organisation,
+        amount_cents=payload.amount,
+        due_on=payload.due_on,
+        note=payload.note,
+        idempotency_key=payload.idempotency_key,
+    )
+    return list_pledges(fund=recorded.fund).get(pk=recorded.pk)
 
 
 @router.get(

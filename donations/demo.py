@@ -23,6 +23,7 @@ from django.utils import timezone
 from donations import demo_stripe
 from donations import stripe as gateway
 from donations.models import Donor, Gift, Payout, Pledge
+from donations.services.donors import organisation_donor
 from donations.services.offline import DonorDetails, record_deposit, record_offline_gift
 from donations.services.offline import record_pledge as record_pledge_service
 from donations.services.online import GiftRequest, attach_checkout, start_online_gift
@@ -41,6 +42,8 @@ LAST_NAMES = [
 EMPLOYERS = ["Valley General Hospital", "County Transit", "Harbor Foods", ""]
 # Local 399 pledged at its February meeting; its checks count toward the pledge.
 PLEDGE = ("Local 399", 1_000_000, date(2026, 3, 31))
+# The locals that asked to be listed on the fund page as supporters (the fund lists them).
+LISTED_SUPPORTERS = frozenset({"Local 11", "Local 1877"})
 
 
 class DonationsMoney:
@@ -81,6 +84,9 @@ class DonationsMoney:
         number = books.count + 1
         pledge = self._pledge(books) if local == PLEDGE[0] and day >= date(2026, 2, 1) else None
         organisation = DonorDetails(kind=Donor.Kind.ORGANISATION, organisation=local)
+        if local in LISTED_SUPPORTERS:
+            with transaction.atomic():
+                organisation_donor(name=local, list_as_supporter=True)
         gift = record_offline_gift(
             actor=books.treasurer,
             fund=books.fund,

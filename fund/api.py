@@ -67,6 +67,7 @@ ERROR_STATUSES: dict[str, int] = {
     "cases.errors.CaseError": 400,
     "cases.errors.CaseNotFound": 404,
     "cases.errors.SelfApproval": 403,
+    "cases.errors.DetailsChanged": 409,
 }
 _statuses: dict[type[Exception], int] = {
     import_string(path): code for path, code in ERROR_STATUSES.items()

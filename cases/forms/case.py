@@ -5,6 +5,7 @@ Each form checks what it can (a date is a date); the services decide the rest, a
 are shown on the form (`refused`). No form ever echoes a name or an A-number in an error.
 """
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -104,9 +105,8 @@ class CaseFilterForm(forms.Form):
         self.fields["coordinator"].queryset = coordinators()  # type: ignore[attr-defined]
 
 
-class OpenCaseForm(RecordingForm):
-    """Who the case is about and where they are held: the fields of open_case. Sent twice (a
-    double click, a reload), it opens one case."""
+class PersonForm(RefusableForm):
+    """Who the case is about and since when they are held: at intake, and to correct later."""
 
     legal_name = forms.CharField(
         max_length=200, label="Legal name", error_messages={"required": "Enter the legal name."}
@@ -140,17 +140,56 @@ class OpenCaseForm(RecordingForm):
         help_text="Leave blank if the person is not in a union.",
     )
     detained_on = forms.DateField(required=False, label="Detained on", widget=DateInput())
-    facility = FacilityChoiceField(
-        queryset=Facility.objects.filter(active=True).order_by("name"),
-        required=False,
-        empty_label="Not detained, or not known",
-    )
 
     def clean_a_number(self) -> str:
         try:
             return validate_a_number(self.cleaned_data.get("a_number", ""))
         except CaseError as error:
             raise forms.ValidationError(str(error)) from None
+
+
+class CorrectPersonForm(PersonForm):
+    """The person's details as recorded, to correct, with a digest of them as shown
+    (`details_seen`). A date of birth recorded as free text (the API takes one) is offered as
+    text: a date input would show it blank and clear it."""
+
+    seen = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        born = str(self.initial.get("date_of_birth") or "")
+        if born and not _is_iso_date(born):
+            self.fields["date_of_birth"] = forms.CharField(
+                max_length=20,
+                required=False,
+                label="Date of birth",
+                help_text="Recorded as written; a date reads best as YYYY-MM-DD.",
+            )
+
+    def clean_date_of_birth(self) -> str:
+        born = self.cleaned_data.get("date_of_birth")
+        if isinstance(born, date):
+            return born.isoformat()
+        return str(born or "")
+
+
+def _is_iso_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+class OpenCaseForm(RecordingForm, PersonForm):
+    """Who the case is about and where they are held: the fields of open_case. Sent twice (a
+    double click, a reload), it opens one case."""
+
+    facility = FacilityChoiceField(
+        queryset=Facility.objects.filter(active=True).order_by("name"),
+        required=False,
+        empty_label="Not detained, or not known",
+    )
 
 
 class StatusChoiceField(forms.ChoiceField):

@@ -1,4 +1,5 @@
-"""The case itself: opening it, its status, its coordinators, consent, notes and facility.
+"""The case itself: opening it, correcting the person's details, its status, its coordinators,
+consent, notes and facility.
 
 Every service checks its actor against the permission policy (fund.security.roles), loads the case
 through `Case.objects.for_user(actor)` (out of scope is CaseNotFound, as if it did not exist),
@@ -6,6 +7,7 @@ locks what it changes and writes the case's timeline in the same transaction. Me
 by its reference at most, never the person.
 """
 
+import enum
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -15,13 +17,16 @@ from datetime import date, timedelta
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
-from cases.errors import CaseError, CaseNotFound, NoteLocked, TransitionRefused
+from cases.errors import CaseError, CaseNotFound, DetailsChanged, NoteLocked, TransitionRefused
 from cases.models import Assignment, Case, CaseCounter, Facility, TimelineEntry
 from fund.errors import IdempotencyConflict, NotAllowed
 from fund.ledger.posting import supplied_key
 from fund.locks import hold_lock
 from fund.security import crypto
+from fund.security.access import record_access
+from fund.security.models import AccessLog
 from fund.security.roles import (
     CASE_WORKERS,
     FACILITY_ADMINS,
@@ -53,6 +58,7 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 
 NOTE_EDIT_WINDOW = timedelta(minutes=15)
+UNION_LOCAL_MAX: int = Case._meta.get_field("union_local").max_length  # type: ignore[assignment]
 EDITABLE_KINDS = frozenset({Kind.NOTE, Kind.CALL})
 A_NUMBER_CONTEXT = "cases.Case.a_number"
 # Typed A-numbers may carry an "A" prefix and separators: "A012-345-678", "a 12 345 678".
@@ -70,6 +76,39 @@ class OpenedCase:
     case: Case
     duplicates: list[str] = field(default_factory=list)
     hidden_duplicates: int = 0
+
+
+@dataclass(frozen=True)
+class CorrectedPerson:
+    """A case after its person's details were corrected: which fields changed (names, in form
+    order; empty if nothing did) and, for a changed A-number, the other cases that have it."""
+
+    case: Case
+    changed: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    hidden_duplicates: int = 0
+
+
+class Keep(enum.Enum):
+    """A field `update_person` leaves as it is (for a date, where None means "no date")."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+# The person's fields a coordinator may correct, as the timeline names them: never their values.
+PERSON_FIELDS: dict[str, str] = {
+    "legal_name": "legal name",
+    "other_names": "other names",
+    "a_number": "A-number",
+    "date_of_birth": "date of birth",
+    "phone": "phone",
+    "preferred_language": "preferred language",
+    "family_contact": "family contact",
+    "employer": "employer",
+    "union_local": "union local",
+    "detained_on": "detained on",
+}
 
 
 @dataclass(frozen=True)
@@ -223,7 +262,7 @@ def open_case(
                 )
             return OpenedCase(case=earlier, duplicates=[], hidden_duplicates=0)
     union_local = union_local.strip()
-    if len(union_local) > Case._meta.get_field("union_local").max_length:  # type: ignore[operator]
+    if len(union_local) > UNION_LOCAL_MAX:
         raise CaseError("A union local is at most 100 characters.")
     assigned = _coordinators_for_opening(actor, coordinators)
     if facility is not None and not facility.active:
@@ -256,15 +295,114 @@ def open_case(
         Assignment.objects.create(case=case, coordinator=coordinator, assigned_by=actor)
     add_timeline_entry(case=case, kind=Kind.OPENED, text="Case opened.", actor=actor)
 
-    duplicates: list[str] = []
-    hidden = 0
-    if index:
-        same = Case.objects.filter(a_number_index=index).exclude(pk=case.pk)
-        duplicates = list(
-            same.for_user(actor).order_by("year", "number").values_list("ref", flat=True)
-        )
-        hidden = same.count() - len(duplicates)
+    duplicates, hidden = _same_a_number(actor, case)
     return OpenedCase(case=case, duplicates=duplicates, hidden_duplicates=hidden)
+
+
+def _same_a_number(actor: User, case: Case) -> tuple[list[str], int]:
+    """Return the other cases with the case's A-number that the actor may see, by reference,
+    and how many more there are outside their scope."""
+    if not case.a_number_index:
+        return [], 0
+    same = Case.objects.filter(a_number_index=case.a_number_index).exclude(pk=case.pk)
+    seen = list(same.for_user(actor).order_by("year", "number").values_list("ref", flat=True))
+    return seen, same.count() - len(seen)
+
+
+@transaction.atomic
+def update_person(
+    *,
+    actor: User,
+    case: Case,
+    legal_name: str | None = None,
+    other_names: str | None = None,
+    a_number: str | None = None,
+    date_of_birth: str | None = None,
+    phone: str | None = None,
+    preferred_language: str | None = None,
+    family_contact: str | None = None,
+    employer: str | None = None,
+    union_local: str | None = None,
+    detained_on: date | Keep | None = KEEP,
+    seen: str = "",
+) -> CorrectedPerson:
+    """Correct who the case is about, after intake: a misspelt name, a new phone, an A-number
+    learned later. None (KEEP for the date) leaves a field as it is; "" clears it.
+
+    Values are checked as open_case checks them. Only the fields that really change are saved;
+    the timeline says which ones, never their values; the change is in the access log. A new
+    A-number gets its blind index again, and the other cases with it come back as a warning.
+    A purged case has no details left to correct. With `seen` (the `details_seen` of the
+    details a form showed), a correction made meanwhile by someone else is refused, not undone.
+    """
+    CASE_WORKERS.check(actor)
+    case = _locked_case_for(actor, case)
+    if case.purged_at is not None:
+        raise CaseError(f"{case.ref}'s personal details were purged: there is nothing to correct.")
+    if seen and seen != details_seen(case):
+        raise DetailsChanged(
+            f"Someone corrected {case.ref}'s details while you had them open: they are shown "
+            "as they are now. Make your correction again."
+        )
+    wanted: dict[str, object] = {
+        name: value.strip()
+        for name, value in {
+            "legal_name": legal_name,
+            "other_names": other_names,
+            "date_of_birth": date_of_birth,
+            "phone": phone,
+            "preferred_language": preferred_language,
+            "family_contact": family_contact,
+            "employer": employer,
+            "union_local": union_local,
+        }.items()
+        if value is not None
+    }
+    if "legal_name" in wanted and not wanted["legal_name"]:
+        raise CaseError("A case needs the person's legal name.")
+    if len(str(wanted.get("union_local", ""))) > UNION_LOCAL_MAX:
+        raise CaseError("A union local is at most 100 characters.")
+    if a_number is not None:
+        wanted["a_number"] = validate_a_number(a_number)
+    if not isinstance(detained_on, Keep):
+        wanted["detained_on"] = detained_on
+    # Blank encrypted fields read back as None or "": either is "nothing recorded".
+    changed = [
+        name
+        for name, value in wanted.items()
+        if value != (getattr(case, name) if name == "detained_on" else getattr(case, name) or "")
+    ]
+    changed.sort(key=list(PERSON_FIELDS).index)
+    if not changed:
+        return CorrectedPerson(case=case)
+    for name in changed:
+        setattr(case, name, wanted[name])
+    saved = list(changed)
+    if "a_number" in changed:
+        case.a_number_index = a_number_index(str(wanted["a_number"]))
+        saved.append("a_number_index")
+    if "detained_on" in changed:
+        # Where the person was first held: the facility of intake, kept through later moves.
+        if case.detained_on is None:
+            case.detained_at = None
+        elif case.detained_at is None:
+            case.detained_at = case.facility
+        saved.append("detained_at")
+    case.save(update_fields=saved)
+    record_access(user=actor, action=AccessLog.Action.CHANGE, obj=case, detail="person corrected")
+    names = ", ".join(PERSON_FIELDS[name] for name in changed)
+    add_timeline_entry(case=case, kind=Kind.DETAILS, text=f"Corrected: {names}.", actor=actor)
+    duplicates, hidden = _same_a_number(actor, case) if "a_number" in changed else ([], 0)
+    return CorrectedPerson(
+        case=case, changed=changed, duplicates=duplicates, hidden_duplicates=hidden
+    )
+
+
+def details_seen(case: Case) -> str:
+    """Return a keyed digest of the person's details as they are: a form carries it, so that a
+    correction is made to what its author saw. Keyed, so that it cannot be matched to a guess."""
+    values = [str(getattr(case, name) or "") for name in PERSON_FIELDS]
+    return salted_hmac("cases.details_seen", "\x1f".join(values), algorithm="sha256").hexdigest()
 
 
 def _coordinators_for_opening(actor: User, coordinators: Iterable[User]) -> list[User]:

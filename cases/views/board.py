@@ -81,13 +81,14 @@ def case_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Opened {opened.case.ref}.")
             if opened.duplicates or opened.hidden_duplicates:
                 messages.warning(
-                    request, _duplicate_warning(opened.duplicates, opened.hidden_duplicates)
+                    request, duplicate_warning(opened.duplicates, opened.hidden_duplicates)
                 )
             return back_to(opened.case)
     return render(request, "cases/case_form.html", {"form": form}, status=400)
 
 
-def _duplicate_warning(refs: list[str], hidden: int) -> str:
+def duplicate_warning(refs: list[str], hidden: int) -> str:
+    """Return the warning that other cases have the A-number just recorded (references only)."""
     parts = []
     if refs:
         parts.append(", ".join(refs))

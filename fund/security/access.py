@@ -1,4 +1,4 @@
-"""The access log: who viewed, exported or decrypted which sensitive record, and when."""
+"""The access log: who viewed, exported, decrypted or changed which sensitive record, and when."""
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
@@ -13,7 +13,7 @@ def record_access(
     obj: models.Model,
     detail: str = "",
 ) -> AccessLog:
-    """Record that the user viewed, exported, downloaded or decrypted a saved record.
+    """Record that the user viewed, exported, downloaded, decrypted or changed a saved record.
 
     The row names the record by model label and primary key only; ``detail`` is a short reason or
     page name and must never hold the personal data itself.

@@ -63,6 +63,7 @@ class AccessLog(models.Model):
         EXPORT = "export", "exported"
         DOWNLOAD = "download", "downloaded"
         DECRYPT = "decrypt", "decrypted"
+        CHANGE = "change", "changed"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=16, choices=Action.choices)

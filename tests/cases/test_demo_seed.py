@@ -97,7 +97,18 @@ def test_the_demo_years_case_money_is_cases_with_the_books_of_the_ledger_alone(d
     assert all(list(case.coordinators.all()) == [coordinator] for case in cases)
     assert all(case.a_number.startswith("A000") for case in cases)
     assert all(validate_a_number(case.a_number) == case.a_number for case in cases)
-    assert {c.status for c in cases} >= {"closed", "released", "detained", "bond_set"}
+    assert {c.status for c in cases} >= {
+        "closed",
+        "released",
+        "detained",
+        "bond_set",
+        "transferred",
+    }
+    # One person was moved to another facility, and their phone number corrected.
+    moved = cases.get(status=Case.Status.TRANSFERRED)
+    assert moved.facility != moved.detained_at
+    corrected = moved.timeline.get(kind=TimelineEntry.Kind.DETAILS)
+    assert corrected.text == "Corrected: phone."
 
     # Paid through the maker-checker path, on the demo's days.
     disbursements = Disbursement.objects.filter(fund=fund)

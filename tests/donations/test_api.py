@@ -297,3 +297,122 @@ def test_an_organisation_donor_through_the_api(client, treasurer, fund):
         "Teamsters Local 26",
         "",
     )
+
+
+# Deposits and pledges, recorded
+
+
+def post(client, user, path, body):
+    return client.post(
+        f"{API}{path}", data=json.dumps(body), content_type="application/json", **token_for(user)
+    )
+
+
+def test_a_treasurer_deposits_checks_and_cash_through_the_api_once_per_key(client, fund, treasurer):
+    check = give(fund, treasurer, 12_345, reference="991")
+    cash = give(fund, treasurer, 5_000, "cash")
+    body = {
+        "gifts": [cash.pk, check.pk],
+        "deposited_on": TODAY.isoformat(),
+        "reference": "SLIP-12",
+        "idempotency_key": key(),
+    }
+
+    first = post(client, treasurer, "/funds/valley/deposits", body)
+    again = post(client, treasurer, "/funds/valley/deposits", body)
+    other = post(client, treasurer, "/funds/valley/deposits", body | {"reference": "SLIP-13"})
+
+    assert first.status_code == 200
+    slip = first.json()
+    assert (slip["amount"], slip["gifts"], slip["reference"]) == (
+        17_345,
+        sorted([check.pk, cash.pk]),
+        "SLIP-12",
+    )
+    assert slip["transaction"]
+    assert again.json() == slip
+    assert other.status_code == 409
+    after = balances(fund)
+    assert after[Role.BANK] == 17_345
+    assert after.get(Role.UNDEPOSITED, 0) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "detail"),
+    [
+        ({"gifts": []}, 422, ""),
+        ({"deposited_on": "2026-02-30"}, 422, ""),
+        ({"idempotency_key": "has spaces"}, 422, ""),
+        ({"deposited_on": (DAY - timedelta(days=1)).isoformat()}, 400, "received"),
+    ],
+)
+def test_a_bad_deposit_is_a_clear_error_and_moves_nothing(
+    client, fund, treasurer, change, status, detail
+):
+    check = give(fund, treasurer, 12_345, reference="991")
+    body = {"gifts": [check.pk], "deposited_on": TODAY.isoformat(), "idempotency_key": key()}
+
+    answer = post(client, treasurer, "/funds/valley/deposits", body | change)
+
+    assert answer.status_code == status
+    assert detail in json.dumps(answer.json())
+    assert balances(fund).get(Role.BANK, 0) == 0
+    check.refresh_from_db()
+    assert check.deposit_id is None
+
+
+def test_a_treasurer_records_a_pledge_through_the_api(client, fund, treasurer):
+    body = {
+        "organisation": "Teamsters Local 26",
+        "amount": 1_000_000,
+        "due_on": (TODAY + timedelta(days=90)).isoformat(),
+        "note": "Pledged at the membership meeting",
+        "idempotency_key": key(),
+    }
+
+    first = post(client, treasurer, "/funds/valley/pledges", body)
+    again = post(client, treasurer, "/funds/valley/pledges", body)
+    other = post(client, treasurer, "/funds/valley/pledges", body | {"amount": 900_000})
+    listed = client.get(f"{API}/funds/valley/pledges", **token_for(treasurer)).json()["items"]
+
+    assert first.status_code == 200
+    promise = first.json()
+    assert (promise["donor_label"], promise["amount"], promise["received"]) == (
+        "Teamsters Local 26",
+        1_000_000,
+        0,
+    )
+    assert (promise["outstanding"], promise["overdue"]) == (1_000_000, False)
+    assert again.json() == promise
+    assert other.status_code == 409
+    assert [item["id"] for item in listed] == [promise["id"]]
+    # A pledge is a promise, not money: the books do not move.
+    assert balances(fund) == {}
+
+
+@pytest.mark.parametrize("persona", ["auditor", "admin_user", "coordinator"])
+def test_only_treasurers_record_deposits_and_pledges(client, fund, treasurer, request, persona):
+    check = give(fund, treasurer, 12_345, reference="991")
+    user = request.getfixturevalue(persona)
+
+    deposit_answer = post(
+        client,
+        user,
+        "/funds/valley/deposits",
+        {"gifts": [check.pk], "deposited_on": TODAY.isoformat(), "idempotency_key": key()},
+    )
+    pledge_answer = post(
+        client,
+        user,
+        "/funds/valley/pledges",
+        {
+            "organisation": "Local 5",
+            "amount": 100,
+            "due_on": TODAY.isoformat(),
+            "idempotency_key": key(),
+        },
+    )
+
+    assert (deposit_answer.status_code, pledge_answer.status_code) == (403, 403)
+    check.refresh_from_db()
+    assert check.deposit_id is None

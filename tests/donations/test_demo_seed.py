@@ -5,8 +5,9 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from donations.demo import DonationsMoney
+from donations.demo import LISTED_SUPPORTERS, DonationsMoney
 from donations.models import Deposit, Donor, Gift, Payout, Pledge, Refund, StripeEvent
+from donations.templatetags.donations import supporters
 from fund.demo.ledger import LedgerMoney, seed_fund
 from fund.ledger.models import Transaction
 from fund.ledger.progress import fund_progress, monthly_flows
@@ -65,6 +66,8 @@ def test_the_demo_years_gifts_are_donations_with_the_books_of_the_ledger_alone(
     assert payouts.count() > 40
     assert set(payouts.values_list("reconciliation", flat=True)) == {"matched"}
     assert mail.outbox == []  # invented donors at example.org are never written to
+    # The locals that asked to be listed are the fund's supporters; nobody else is.
+    assert set(supporters(fund)) == LISTED_SUPPORTERS
 
     before = counts()
     seed_fund(treasurer=treasurer, money=DonationsMoney())
