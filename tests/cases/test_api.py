@@ -75,7 +75,8 @@ def headers(user) -> dict[str, str]:
 def call(client, user, method, path, body=None):
     if method == "GET":
         return client.get(f"{API}{path}", **headers(user))
-    return client.post(
+    send = client.patch if method == "PATCH" else client.post
+    return send(
         f"{API}{path}",
         data=json.dumps(body if body is not None else {}),
         content_type="application/json",
@@ -267,6 +268,12 @@ OPERATIONS = {
         _CASE_WORK | {"other_coordinator": 200},
     ),
     "read a case": ("GET", lambda w: f"/cases/{REF}", None, _IN_SCOPE),
+    "correct the person": (
+        "PATCH",
+        lambda w: f"/cases/{REF}/person",
+        lambda w: {"preferred_language": "Mam", "other_names": f"{CANARY_NAME} Jr."},
+        _CASE_WORK,
+    ),
     "change status": (
         "POST",
         lambda w: f"/cases/{REF}/status",
