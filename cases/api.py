@@ -40,6 +40,7 @@ from cases.services.bonds import (
     post_bond,
     record_bond_breach,
     record_bond_refund,
+    void_bond,
 )
 from cases.services.cases import KEEP, change_status, open_case, update_person
 from cases.services.disbursements import (
@@ -105,7 +106,7 @@ Category = Literal["attorney_fee", "filing_fee", "family_support", "travel", "co
 DisbursementStatus = Literal["requested", "approved", "paid", "rejected", "voided"]
 PayMethod = Literal["check", "ach", "wire"]
 PayeeKind = Literal["attorney", "family", "court", "ice", "other"]
-BondStatus = Literal["posted", "cancelled", "refunded", "breached", "forfeited"]
+BondStatus = Literal["posted", "cancelled", "refunded", "breached", "forfeited", "voided"]
 
 
 def _viewer(context: Any) -> User:
@@ -428,6 +429,12 @@ class PayIn(Schema):
 
 
 # Schemas: bonds
+
+
+class BondVoidIn(Schema):
+    reason: str = Field(
+        ..., max_length=450, description="Kept encrypted on the bond, never in the ledger."
+    )
 
 
 class BondOut(Schema):
@@ -945,6 +952,18 @@ def refund(request: ApiRequest, bond_id: RowId, payload: RefundIn) -> Bond:
         interest_cents=payload.interest,
         received_on=payload.received_on,
     )
+    return _bonds().get(pk=done.pk)
+
+
+@router.post(
+    "/bonds/{bond_id}/void",
+    response=answers(BondOut, 400, 401, 403, 404, 422),
+    auth=BOOK_BONDS,
+)
+def void_a_bond(request: ApiRequest, bond_id: RowId, payload: BondVoidIn) -> Bond:
+    """Void a bond recorded by mistake, with a reason: the ledger posts the reversal of its
+    posting (treasurers). Only a posted bond; safe to repeat."""
+    done = void_bond(actor=request.auth, bond=_bond_for(bond_id), reason=payload.reason)
     return _bonds().get(pk=done.pk)
 
 

@@ -418,7 +418,7 @@ class Approval(models.Model):
 
 class Bond(models.Model):
     """An immigration bond the fund posted: posted → cancelled → refunded, or breached →
-    forfeited."""
+    forfeited; or voided, a posting recorded by mistake and reversed."""
 
     class Status(models.TextChoices):
         POSTED = "posted", "Posted"
@@ -426,6 +426,7 @@ class Bond(models.Model):
         REFUNDED = "refunded", "Refunded"
         BREACHED = "breached", "Breached"
         FORFEITED = "forfeited", "Forfeited"
+        VOIDED = "voided", "Voided (recorded by mistake)"
 
     row_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="bonds")
@@ -444,6 +445,9 @@ class Bond(models.Model):
     breached_on = models.DateField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
     interest_cents = models.BigIntegerField(default=0)
+    # Why a bond recorded by mistake was voided: it may name someone, so it is encrypted. Null
+    # for the bonds that were never voided (and those recorded before voiding existed).
+    void_reason = EncryptedTextField(blank=True, null=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

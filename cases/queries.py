@@ -489,7 +489,8 @@ class ClosedBond:
 
 
 def closed_bonds(fund: Fund, start: date, end: date, status: str) -> list[ClosedBond]:
-    """Return the fund's bonds refunded (or forfeited) in the period, in the order they closed."""
+    """Return the fund's bonds refunded (or forfeited, or voided) in the period, in the order
+    they closed."""
     rows = (
         Bond.objects.filter(fund=fund, status=status, closed_on__range=(start, end))
         .order_by("closed_on", "pk")

@@ -240,6 +240,26 @@ def bond_rows(fund: Fund, period: Period) -> Iterator[Row]:
         label = "Refunded" if status == Bond.Status.REFUNDED else "Forfeited"
         yield Row((label, None, None, None, None, principal, interest_total), SUBTOTAL)
 
+    # Only when there are some: a bond recorded by mistake, whose posting was reversed.
+    voided = queries.closed_bonds(fund, period.start, end, Bond.Status.VOIDED)
+    if voided:
+        yield _heading("Voided in the period (recorded by mistake, posting reversed)", _BLANK_BOND)
+        for done in voided:
+            days = (done.closed_on - done.posted_on).days
+            yield Row(
+                (
+                    done.case_ref,
+                    BOND_STATUSES[done.status],
+                    done.posted_on,
+                    done.closed_on,
+                    days,
+                    done.amount_cents,
+                    None,
+                )
+            )
+        cents = sum(done.amount_cents for done in voided)
+        yield Row(("Voided", None, None, None, None, cents, None), SUBTOTAL)
+
 
 def bond_totals(fund: Fund, period: Period) -> tuple[Total, ...]:
     """Return the bonds out at the end (and the ledger's receivable then), refunds and losses."""

@@ -2,7 +2,18 @@
 
 from django.urls import include, path, re_path
 
-from cases.views import board, calendar, case, consent, documents, extras, facility, money, person
+from cases.views import (
+    board,
+    bond_void,
+    calendar,
+    case,
+    consent,
+    documents,
+    extras,
+    facility,
+    money,
+    person,
+)
 
 # The hearing feed and the documents are named in the "cases" namespace (cases:hearing-feed); the
 # screens below carry flat names like the rest of the site's (cases_case_detail).
@@ -40,6 +51,7 @@ urlpatterns = [
     path("cases/approvals/<int:pk>/pay/", money.disbursement_pay, name="cases_disbursement_pay"),
     path("cases/approvals/<int:pk>/void/", money.disbursement_void, name="cases_disbursement_void"),
     path("cases/bonds/", money.bonds, name="cases_bonds"),
+    path("cases/bonds/<int:pk>/void/", bond_void.bond_void, name="cases_bond_void"),
     path("cases/bonds/<int:pk>/<slug:step>/", money.bond_step, name="cases_bond_step"),
     path("cases/payees/new/", money.payee_new, name="cases_payee_new"),
     path("cases/payees/", extras.payees, name="cases_payees"),

@@ -229,3 +229,14 @@ class BondStepForm(RefusableForm):
                 self.add_error(name, error)
                 return None
         return cents[0], cents[1]
+
+
+class BondVoidForm(RefusableForm):
+    """Why a bond was recorded by mistake (kept encrypted on it, never in the ledger)."""
+
+    reason = forms.CharField(
+        max_length=450,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept with the bond; the ledger's entry says only which bond was voided.",
+        error_messages={"required": "Say why the bond is voided."},
+    )

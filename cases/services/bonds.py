@@ -1,7 +1,8 @@
 """Immigration bonds: post one for a case, then cancel and refund it, or breach and forfeit it.
 
     posted ──cancel──> cancelled ──refund──> refunded
-       └────breach──> breached ──forfeit──> forfeited
+       ├────breach──> breached ──forfeit──> forfeited
+       └────void───> voided (recorded by mistake: the posting is reversed)
 
 Posting moves the amount from the Bank to Bond deposits receivable (the money is out, not spent); a
 refund brings the principal back with ICE's interest (to Interest income); a forfeiture turns the
@@ -10,9 +11,10 @@ a name: the obligor and ICE's receipt number live only in the bond's encrypted f
 
 Who: a coordinator of the case (or a legal director) and a treasurer record, cancel and breach
 bonds (BOND_RECORDERS, for a case they may open); only a treasurer records the money that comes
-back or is lost (LEDGER_WRITERS). A bond recorded by a coordinator is posted to the ledger as a
-system posting (actor None): the cases permission check above is what admits it, and the bond's
-`recorded_by` says who recorded it. See docs/cases.md, "Immigration bonds".
+back or is lost (LEDGER_WRITERS), and voids a bond recorded by mistake. A bond recorded by a
+coordinator is posted to the ledger as a system posting (actor None): the cases permission check
+above is what admits it, and the bond's `recorded_by` says who recorded it. See docs/cases.md,
+"Immigration bonds".
 """
 
 import uuid
@@ -20,6 +22,7 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 
 from cases.errors import CaseError, CaseNotFound, TransitionRefused
 from cases.models import Bond, Case, TimelineEntry
@@ -29,7 +32,8 @@ from fund.errors import IdempotencyConflict
 from fund.ledger.entries import Leg
 from fund.ledger.models import Account, Fund, Transaction
 from fund.ledger.posting import SUPPLIED_KEY, post_transaction
-from fund.ledger.queries import account_for
+from fund.ledger.queries import account_for, open_day
+from fund.ledger.services import reverse_transaction
 from fund.security.roles import BOND_RECORDERS, LEDGER_WRITERS
 
 Role = Account.Role
@@ -42,12 +46,14 @@ NEXT_STEPS: dict[str, tuple[Bond.Status, ...]] = {
     Status.BREACHED: (Status.FORFEITED,),
     Status.REFUNDED: (),
     Status.FORFEITED: (),
+    Status.VOIDED: (),
 }
 VERBS: dict[str, str] = {
     Status.CANCELLED: "cancelled",
     Status.BREACHED: "breached",
     Status.REFUNDED: "refunded",
     Status.FORFEITED: "forfeited",
+    Status.VOIDED: "voided",
 }
 # A bond is never posted for a case that is over.
 NO_BOND_ON = frozenset({Case.Status.CLOSED, Case.Status.REMOVED})
@@ -261,6 +267,41 @@ def forfeit_bond(*, actor: User, bond: Bond, forfeited_on: date) -> Bond:
     return bond
 
 
+@transaction.atomic
+def void_bond(*, actor: User, bond: Bond, reason: str) -> Bond:
+    """Void a bond recorded by mistake (the wrong case, amount or fund): its posting is
+    reversed, dated today (the first open day), and the money is back in the Bank. Treasurer
+    only, with a reason; only a posted bond, before anything else was recorded on it. Safe twice.
+
+    The ledger's reversal names only the bond; the reason, which may name someone, stays
+    encrypted on the bond. A case that the bond moved to bond posted goes back to bond set,
+    unless another of its bonds still stands.
+    """
+    LEDGER_WRITERS.check(actor)
+    reason = _checked_text("reason", reason, required=True)
+    bond = _lock_bond_for(actor, bond.pk)
+    if bond.status == Status.VOIDED:
+        return bond
+    if bond.status != Status.POSTED:
+        raise TransitionRefused(
+            f"Only a posted bond can be voided; this one is {bond.get_status_display().lower()}"
+            ", so record what happened to it instead."
+        )
+    reversal = reverse_transaction(
+        original=bond.posted_transaction,
+        actor=actor,
+        memo=f"Void of bond #{bond.pk}",
+        effective_date=open_day(bond.fund, timezone.localdate()),
+        by_workflow=True,
+    )
+    bond.status, bond.void_reason = Status.VOIDED, reason
+    bond.closed_on, bond.closed_transaction = reversal.effective_date, reversal
+    bond.save(update_fields=["status", "void_reason", "closed_on", "closed_transaction"])
+    _note(bond, actor, f"Bond of {_amount(bond)} voided, recorded by mistake: {reason}")
+    _unmark_bond_posted(bond, actor)
+    return bond
+
+
 def allowed_steps(bond: Bond) -> str:
     """Return what may be done with a bond in its status, as a sentence."""
     steps = NEXT_STEPS[bond.status]
@@ -333,3 +374,20 @@ def _mark_bond_posted(case: Case, actor: User) -> None:
     if case.status == Case.Status.DETAINED:
         case = apply_status(case=case, to=Case.Status.BOND_SET, actor=actor)
     apply_status(case=case, to=Case.Status.BOND_POSTED, actor=actor, only_if_allowed=True)
+
+
+def _unmark_bond_posted(voided: Bond, actor: User) -> None:
+    # The correction of _mark_bond_posted: outside the workflow table, which never goes back from
+    # bond posted, because the posting it records did not happen.
+    case = Case.objects.select_for_update().get(pk=voided.case_id)
+    standing = case.bonds.exclude(pk=voided.pk).exclude(status=Status.VOIDED)
+    if case.status != Case.Status.BOND_POSTED or standing.exists():
+        return
+    case.status = Case.Status.BOND_SET
+    case.save(update_fields=["status"])
+    add_timeline_entry(
+        case=case,
+        kind=TimelineEntry.Kind.STATUS,
+        text="Status changed from bond posted to bond set: the bond was voided.",
+        actor=actor,
+    )

@@ -143,6 +143,7 @@ def case_page(
         "documents_url": documents_url(case),
         "requests_money": works and open_case,
         "records_bonds": BOND_RECORDERS.allows(user) and open_case,
+        "voids_bonds": LEDGER_WRITERS.allows(user),
         "assigns": may_assign(user),
         "holds": may_set_legal_hold(user) and case.purged_at is None,
         "editable_notes": editable_notes(user, case, timeline, sees_person=sees_person),

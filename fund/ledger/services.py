@@ -62,8 +62,8 @@ LOCK_REFUSALS: dict[str, type[FundError]] = {"DF012": NotAllowed, "DF014": LockE
 # reverses them, saying so with by_workflow=True. Offline gifts and deposits, journal entries and
 # opening balances have no such workflow: a treasurer reverses them here (a bounced check).
 _BOND = (
-    "Record the bond's steps on its case instead: the ledger alone would leave the bond's record "
-    "and the outstanding bonds saying otherwise."
+    "Record the bond's steps on its case instead (one recorded by mistake is voided there): the "
+    "ledger alone would leave the bond's record and the outstanding bonds saying otherwise."
 )
 _STRIPE = (
     "Correct it in Stripe (a refund, for example), whose event records it here: the ledger alone "
@@ -205,7 +205,7 @@ def reverse_transaction(
 
     A kind of WORKFLOW_KINDS is refused (OwnedByWorkflow, with reversal_refusal's words) unless
     the app service that keeps its record calls with by_workflow=True, in the same transaction
-    as its own change (void_disbursement, record_payout_failed).
+    as its own change (void_disbursement, void_bond, record_payout_failed).
     """
     LEDGER_WRITERS.check(actor)
     if original.kind == Kind.REVERSAL:

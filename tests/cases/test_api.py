@@ -360,6 +360,12 @@ OPERATIONS = {
         lambda w: {"cancelled_on": PAID_ON.isoformat()},
         _BOND_WORK,
     ),
+    "void a bond": (
+        "POST",
+        lambda w: f"/bonds/{w['posted'].pk}/void",
+        lambda w: {"reason": f"Recorded for {CANARY_NAME} by mistake"},
+        _TREASURY,
+    ),
     "breach a bond": (
         "POST",
         lambda w: f"/bonds/{w['posted'].pk}/breach",
