@@ -153,7 +153,7 @@ class CorrectPersonForm(PersonForm):
     (`details_seen`). A date of birth recorded as free text (the API takes one) is offered as
     text: a date input would show it blank and clear it."""
 
-    seen = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    seen = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
