@@ -6,14 +6,15 @@ the treasurer's scope is a 404, like a missing one.
 """
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from cases.forms.money import BondVoidForm
-from cases.models import Bond, Case
+from cases.models import Bond
 from cases.services.bonds import void_bond
 from cases.views.case import actor_of, back_to, refused_on
+from cases.views.money import bond_or_404
 from fund import money
 from fund.security.roles import LEDGER_WRITERS, role_required
 
@@ -24,13 +25,7 @@ VOID_PAGE = "cases/bond_void.html"
 @role_required(LEDGER_WRITERS)
 def bond_void(request: HttpRequest, pk: int) -> HttpResponse:
     """Show a bond and the form to void it; a POST voids it, with a reason. Twice voids once."""
-    bond = (
-        Bond.objects.filter(pk=pk, case__in=Case.objects.for_user(request.user))
-        .select_related("case", "fund", "posted_transaction", "closed_transaction")
-        .first()
-    )
-    if bond is None:
-        raise Http404("No such bond.")
+    bond = bond_or_404(request, pk, "posted_transaction", "closed_transaction")
     if request.method != "POST":
         return _page(request, bond, BondVoidForm())
     was_voided = bond.status == Bond.Status.VOIDED

@@ -324,19 +324,26 @@ def case_bond(request: HttpRequest, ref: str) -> HttpResponse:
     return action_page(request, BOND_PAGE, case, form, 400)
 
 
+def bond_or_404(request: HttpRequest, pk: int, *related: str) -> Bond:
+    """Return the bond, with its case and fund (and `related`), if the user may open its case;
+    anything else is a 404, like a missing bond."""
+    bond = (
+        Bond.objects.filter(pk=pk, case__in=Case.objects.for_user(request.user))
+        .select_related("case", "fund", *related)
+        .first()
+    )
+    if bond is None:
+        raise Http404("No such bond.")
+    return bond
+
+
 @require_POST
 @role_required(BOND_RECORDERS)
 def bond_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     """Record a bond's next step (cancel, breach, refund, forfeit) from the case page."""
     if step not in STEPS:
         raise Http404("No such step.")
-    bond = (
-        Bond.objects.filter(pk=pk, case__in=Case.objects.for_user(request.user))
-        .select_related("case", "fund")
-        .first()
-    )
-    if bond is None:
-        raise Http404("No such bond.")
+    bond = bond_or_404(request, pk)
     to = STEPS[step]
     form = BondStepForm(request.POST, prefix=f"bond{bond.pk}-{to}")
     amounts = form.amounts(bond.fund) if form.is_valid() and to == Bond.Status.REFUNDED else None

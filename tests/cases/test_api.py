@@ -23,7 +23,6 @@ from cases.services.hearings import add_hearing
 from cases.services.payees import create_payee
 from fund.errors import IdempotencyConflict
 from fund.ledger.progress import fund_progress
-from fund.ledger.services import create_fund
 from fund.ledger.verify import verify_fund
 from fund.models import Account, Commitment, Fund, Transaction
 from fund.security.models import AccessLog
@@ -31,7 +30,6 @@ from fund.security.roles import StaffRole
 from fund.security.tokens import issue_api_token
 from tests.cases.test_documents import pdf_bytes, upload
 from tests.conftest import bearer, make_staff
-from tests.fund.conftest import give_check
 
 pytestmark = pytest.mark.django_db
 
@@ -94,20 +92,6 @@ def text_of(response) -> str:
 
 def balances(fund: Fund) -> dict[str, int]:
     return {a.role: a.balance_cents for a in Account.objects.filter(fund=fund) if a.balance_cents}
-
-
-@pytest.fixture
-def fund(db) -> Fund:
-    """A fund with $10,000.00 in the bank from a check."""
-    fund = create_fund(
-        actor=None,
-        opened_on=date(2024, 1, 1),
-        name="Valley Labor Council Legal Fund",
-        slug="valley",
-        goal_cents=15_000_000,
-    )
-    give_check(fund, IN_BANK, key="gift:check-1", on=GIFT_ON)
-    return fund
 
 
 @pytest.fixture

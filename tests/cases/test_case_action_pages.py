@@ -4,7 +4,6 @@ the form, a refused POST shows the error there and saves nothing, a good POST do
 goes back to the case. Out of scope is a 404; the pages never show the person."""
 
 import re
-from datetime import date
 
 import pytest
 from django.urls import reverse
@@ -12,11 +11,8 @@ from django.urls import reverse
 from cases.models import Bond, Case, Disbursement, Document, Facility, Payee
 from cases.services.cases import change_status, open_case
 from cases.services.payees import create_payee
-from fund.ledger.services import create_fund
-from fund.models import Fund
 from fund.security.models import AccessLog
 from tests.cases.test_documents import pdf_bytes, upload
-from tests.fund.conftest import give_check
 
 pytestmark = pytest.mark.django_db
 
@@ -25,19 +21,6 @@ CANARY_NAME = "Plokmijn Canaryname"
 
 def page(response) -> str:
     return response.content.decode()
-
-
-@pytest.fixture
-def fund(db) -> Fund:
-    fund = create_fund(
-        actor=None,
-        opened_on=date(2024, 1, 1),
-        name="Valley Labor Council Legal Fund",
-        slug="valley",
-        goal_cents=15_000_000,
-    )
-    give_check(fund, 1_000_000, key="gift:check-1", on=date(2026, 3, 10))
-    return fund
 
 
 @pytest.fixture

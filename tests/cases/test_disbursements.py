@@ -31,12 +31,10 @@ from cases.services.disbursements import (
 from cases.services.payees import create_payee, set_w9_received
 from fund.errors import IdempotencyConflict, InsufficientFunds, InvalidTransaction, NotAllowed
 from fund.ledger.progress import fund_progress
-from fund.ledger.services import create_fund
 from fund.ledger.verify import verify_fund
-from fund.models import Account, Commitment, Fund, SupportedCase, Transaction
+from fund.models import Account, Commitment, SupportedCase, Transaction
 from fund.security.roles import StaffRole
 from tests.conftest import make_staff
-from tests.fund.conftest import give_check
 
 pytestmark = pytest.mark.django_db
 
@@ -48,20 +46,6 @@ REF = "C-2026-0042"
 GIFT_ON = date(2026, 3, 10)
 PAID_ON = date(2026, 4, 1)
 IN_BANK = 1_000_000  # $10,000.00
-
-
-@pytest.fixture
-def fund(db) -> Fund:
-    """A fund with $10,000.00 in the bank from a check."""
-    fund = create_fund(
-        actor=None,
-        opened_on=date(2024, 1, 1),
-        name="Valley Labor Council Legal Fund",
-        slug="valley",
-        goal_cents=15_000_000,
-    )
-    give_check(fund, IN_BANK, key="gift:check-1", on=GIFT_ON)
-    return fund
 
 
 @pytest.fixture

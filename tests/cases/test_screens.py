@@ -15,13 +15,10 @@ from cases.services.disbursements import request_disbursement
 from cases.services.hearings import add_hearing
 from cases.services.payees import create_payee
 from fund.ledger.progress import fund_progress
-from fund.ledger.services import create_fund
 from fund.ledger.verify import verify_fund
-from fund.models import Fund
 from fund.security.models import AccessLog
 from fund.security.roles import StaffRole
 from tests.conftest import make_staff
-from tests.fund.conftest import give_check
 
 pytestmark = pytest.mark.django_db
 
@@ -32,20 +29,6 @@ IN_BANK = 1_000_000  # $10,000.00
 
 def page(response) -> str:
     return response.content.decode()
-
-
-@pytest.fixture
-def fund(db) -> Fund:
-    """A fund with $10,000.00 in the bank from a check."""
-    fund = create_fund(
-        actor=None,
-        opened_on=date(2024, 1, 1),
-        name="Valley Labor Council Legal Fund",
-        slug="valley",
-        goal_cents=15_000_000,
-    )
-    give_check(fund, IN_BANK, key="gift:check-1", on=date(2026, 3, 10))
-    return fund
 
 
 @pytest.fixture

@@ -19,11 +19,9 @@ from cases.services.disbursements import (
 )
 from cases.services.payees import create_payee
 from fund.ledger.progress import fund_progress
-from fund.ledger.services import create_fund
 from fund.ledger.verify import verify_fund
-from fund.models import Fund, Transaction
+from fund.models import Transaction
 from fund.reports.registry import Period, Style
-from tests.fund.conftest import give_check
 
 pytestmark = pytest.mark.django_db
 
@@ -35,19 +33,6 @@ REASON = "Check lost in the mail; Zyxwvut Canaryname's attorney never got it"
 
 def page(response) -> str:
     return response.content.decode()
-
-
-@pytest.fixture
-def fund(db) -> Fund:
-    fund = create_fund(
-        actor=None,
-        opened_on=date(2024, 1, 1),
-        name="Valley Labor Council Legal Fund",
-        slug="valley",
-        goal_cents=15_000_000,
-    )
-    give_check(fund, IN_BANK, key="gift:check-1", on=date(2026, 3, 10))
-    return fund
 
 
 @pytest.fixture
