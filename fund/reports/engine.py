@@ -50,7 +50,7 @@ from fund.ledger.models import Fund, LedgerHead, Seal, Transaction
 from fund.ledger.progress import latest_seal
 from fund.reports import pdf, signing
 from fund.reports.csv import safe_cell
-from fund.reports.registry import Cell, LineField, PdfColumn, Period, Report, Row, Style, Total
+from fund.reports.registry import Cell, LineField, Period, Report, Row, Style, Total
 
 # Rows per chunk: about a dozen pages, small enough that WeasyPrint's layout stays light.
 CHUNK_ROWS = 500
@@ -105,10 +105,7 @@ class _Header:
             "columns": (
                 [(_line_heading(self.report.pdf_line), LINE)]
                 if self.report.pdf_line
-                else [
-                    (_heading(self.report, column), _cell_class(column))
-                    for column in pdf_columns(self.report)
-                ]
+                else [(column.title, str(column.cell)) for column in self.report.columns]
             ),
             "widths": column_widths(self.report),
         }
@@ -254,8 +251,7 @@ def _render_pdf(header: _Header, *, pdfa: bool, progress: Progress | None) -> tu
     csv_writer = _CsvWriter(report, fund)
     csv_parts = [csv_writer.line([column.title for column in report.columns])]
     chunk: list[str] = []
-    groups = pdf_columns(report)
-    classes = tuple(_cell_class(group) for group in groups)
+    classes = tuple(str(column.cell) for column in report.columns)
     done = 0
     first = True
     renderer = _Renderer(
@@ -302,7 +298,10 @@ def _render_pdf(header: _Header, *, pdfa: bool, progress: Progress | None) -> tu
                 line = _line_text(report.pdf_line, csv_writer.cells, row, fund.currency)
                 chunk.append(_row_html(row.style, (LINE,), (line,)))
             else:
-                texts = _pdf_cells(csv_writer.cells, groups, row, fund.currency)
+                texts = [
+                    _pdf_text(cell, value, fund.currency)
+                    for cell, value in zip(csv_writer.cells, row.values, strict=True)
+                ]
                 chunk.append(_row_html(row.style, classes, texts))
             if pdfa:
                 csv_parts.append(csv_writer.row(row))
@@ -392,15 +391,6 @@ class _Renderer:
 
 # A column's share of the page width by what it holds; text columns share what is left.
 _WIDTHS = {Cell.DATE: 10.0, Cell.CODE: 11.0, Cell.MONEY: 11.0, Cell.NUMBER: 7.0}
-# Several amounts in one PDF cell are each right-aligned in a field of this many characters
-# of a monospaced face (report-pdf.css), so that they line up in columns as cells would: a
-# general ledger line in three cells, its amounts in one, lays out in about 0.6 of the time
-# of five cells (measured). An amount longer than the field pushes the fields before it left.
-FIGURE_CHARS = 14
-# One such field's share of the table's width: three fields and the spaces between them, 44
-# characters of 7.5 pt DejaVu Sans Mono, are 70.1 mm, with the cell's padding 37.6% of a letter
-# page's 192 mm between its margins.
-_FIGURE_FIELD = 12.55
 
 
 def column_widths(report: Report) -> list[str]:
@@ -411,67 +401,12 @@ def column_widths(report: Report) -> list[str]:
     """
     if report.pdf_line:
         return ["100.00"]
-    columns = pdf_columns(report)
-    fixed = sum(_fixed_width(column) for column in columns)
-    # A text column showing several of the report's columns gets a part for each of them.
-    parts = [
-        0.0 if _fixed_width(column) else column.parts or len(column.columns) for column in columns
-    ]
-    share = max(100.0 - fixed, 10.0 * sum(parts)) / sum(parts) if any(parts) else 0.0
-    widths = [
-        _fixed_width(column) or share * part for column, part in zip(columns, parts, strict=True)
-    ]
+    fixed = [_WIDTHS.get(column.cell, 0.0) for column in report.columns]
+    texts = fixed.count(0.0)
+    share = max(100.0 - sum(fixed), 10.0 * texts) / texts if texts else 0.0
+    widths = [width or share for width in fixed]
     scale = 100.0 / sum(widths)
     return [f"{width * scale:.2f}" for width in widths]
-
-
-def _fixed_width(column: PdfColumn) -> float:
-    """Return a column's share of the width if what it holds sets it, else 0 (text)."""
-    if _is_figures(column):
-        return _FIGURE_FIELD * len(column.columns)
-    return _WIDTHS.get(column.cell, 0.0)
-
-
-def pdf_columns(report: Report) -> tuple[PdfColumn, ...]:
-    """Return the columns of a report's PDF: its own grouping, or one per column."""
-    if report.pdf_columns:
-        return report.pdf_columns
-    return tuple(
-        PdfColumn(column.title, (i,), column.cell) for i, column in enumerate(report.columns)
-    )
-
-
-def _pdf_cells(
-    cells: Sequence[Cell], groups: Sequence[PdfColumn], row: Row, currency: str
-) -> list[str]:
-    texts = [
-        _pdf_text(cell, value, currency) for cell, value in zip(cells, row.values, strict=True)
-    ]
-    if len(groups) == len(texts):
-        return texts
-    return [_group_text(group, [texts[i] for i in group.columns]) for group in groups]
-
-
-def _group_text(group: PdfColumn, texts: Sequence[str]) -> str:
-    if _is_figures(group):
-        return " ".join(text.rjust(FIGURE_CHARS) for text in texts)
-    return group.joiner.join(text for text in texts if text)
-
-
-def _is_figures(column: PdfColumn) -> bool:
-    """Whether a PDF column shows several amounts, each in its own field (FIGURE_CHARS)."""
-    return column.cell == Cell.MONEY and len(column.columns) > 1
-
-
-def _cell_class(column: PdfColumn) -> str:
-    return f"{column.cell} figures" if _is_figures(column) else str(column.cell)
-
-
-def _heading(report: Report, column: PdfColumn) -> str:
-    # Figures get a heading each, over their fields.
-    if _is_figures(column):
-        return _group_text(column, [report.columns[i].title for i in column.columns])
-    return column.title
 
 
 # The class of a report's one cell a row when it is printed as lines (report-pdf.css).

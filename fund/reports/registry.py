@@ -48,26 +48,6 @@ class Column:
 
 
 @dataclass(frozen=True)
-class PdfColumn:
-    """A column of a report's PDF showing several of its columns, by index, in one cell.
-
-    Fewer cells per row lay out faster (a general ledger line in five cells instead of eight
-    takes about 0.7 of the time, in three instead of five 0.6); the CSV keeps every column on
-    its own. A MONEY column showing several amounts prints each right-aligned in a field of its
-    own, headed by its column's title, so that they still read as columns (engine.FIGURE_CHARS).
-    """
-
-    title: str
-    columns: tuple[int, ...]
-    cell: Cell = Cell.TEXT
-    # Put between the non-empty values shown in the one cell (text columns).
-    joiner: str = " "
-    # A text column's part of the width left to text, against the other text columns' parts
-    # (0: one part for each column it shows).
-    parts: float = 0.0
-
-
-@dataclass(frozen=True)
 class LineField:
     """A field of a report's PDF line: some of its columns, by index, in so many characters.
 
@@ -141,23 +121,15 @@ class Report:
     # A chart printed above the rows: SVG markup the report builds itself, every text in it
     # escaped, which the engine inlines in the PDF as it is (None: the report has no chart).
     chart: Callable[[Fund, Period], str] | None = None
-    # How the PDF groups the columns (every column of the report, each once, in order);
-    # empty: one PDF column per column.
-    pdf_columns: tuple[PdfColumn, ...] = field(default=())
-    # The PDF prints each row as one line of these fields instead (LineField): every column
-    # once, in order, the amounts last; empty: the PDF is a table of pdf_columns.
+    # The PDF prints each row as one line of these fields (LineField): every column once, in
+    # order, the amounts last; empty: the PDF is a table, a column per column.
     pdf_line: tuple[LineField, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        for name, groups in (("columns", self.pdf_columns), ("line", self.pdf_line)):
-            grouped = [i for group in groups for i in group.columns]
-            if groups and grouped != list(range(len(self.columns))):
-                raise ImproperlyConfiguredReport(
-                    f"The PDF {name} of {self.kind!r} must show its columns once each, in order."
-                )
-        if self.pdf_columns and self.pdf_line:
+        shown = [i for group in self.pdf_line for i in group.columns]
+        if self.pdf_line and shown != list(range(len(self.columns))):
             raise ImproperlyConfiguredReport(
-                f"The PDF of {self.kind!r} is either columns or a line, not both."
+                f"The PDF line of {self.kind!r} must show its columns once each, in order."
             )
         cells = [group.cell == Cell.MONEY for group in self.pdf_line]
         if cells != sorted(cells):

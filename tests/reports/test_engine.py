@@ -24,7 +24,6 @@ from fund.reports.registry import (
     Column,
     ImproperlyConfiguredReport,
     LineField,
-    PdfColumn,
     Period,
     Report,
     Row,
@@ -391,7 +390,7 @@ def test_a_failed_render_is_logged_without_what_the_rows_held(fund, report_root,
     assert list(report_root.iterdir()) == []
 
 
-def test_a_pdf_grouping_that_leaves_out_a_column_is_refused():
+def test_a_pdf_line_that_leaves_out_a_column_is_refused():
     with pytest.raises(ImproperlyConfiguredReport, match="once each, in order"):
         Report(
             kind="broken",
@@ -401,7 +400,7 @@ def test_a_pdf_grouping_that_leaves_out_a_column_is_refused():
             rows=lambda fund, period: iter(()),
             totals=lambda fund, period: (),
             count=lambda fund, period: 0,
-            pdf_columns=(PdfColumn("A and B", (0, 1)),),
+            pdf_line=(LineField("A and B", (0, 1), 20),),
         )
 
 
