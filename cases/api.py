@@ -42,7 +42,7 @@ from cases.services.bonds import (
     record_bond_refund,
     void_bond,
 )
-from cases.services.cases import KEEP, change_status, open_case, update_person
+from cases.services.cases import KEEP, change_status, details_seen, open_case, update_person
 from cases.services.disbursements import (
     approve_disbursement,
     disbursement_for_user,
@@ -216,6 +216,12 @@ class PersonOut(Schema):
     union_local: str
 
 
+DETAILS_SEEN = (
+    "A keyed digest of the person's details as answered (null where the person is not shown). "
+    "Sent back with a correction, it refuses it (409) if someone corrected them meanwhile."
+)
+
+
 class CaseOut(Schema):
     ref: str
     status: CaseStatus
@@ -228,11 +234,14 @@ class CaseOut(Schema):
     person: PersonOut | None = Field(
         None, description="Who the case is about; null for treasurers and auditors."
     )
+    details_seen: str | None = Field(None, description=DETAILS_SEEN)
 
 
 class PersonPatch(Schema):
     """Corrections to the person's details: only the fields sent change; "" clears one (not the
     legal name), and `detained_on: null` clears the day."""
+
+    details_seen: str | None = Field(None, max_length=64, description=DETAILS_SEEN)
 
     legal_name: str | None = Field(None, min_length=1, max_length=200)
     other_names: str | None = Field(None, max_length=500)
@@ -257,6 +266,7 @@ class CorrectedOut(Schema):
     hidden_duplicates: int = Field(..., description="Such cases outside your scope.")
     person: PersonOut
     detained_on: date | None = None
+    details_seen: str = Field(..., description=DETAILS_SEEN)
 
 
 class StatusIn(Schema):
@@ -615,6 +625,7 @@ def case_detail(request: ApiRequest, ref: CaseRef) -> dict[str, object]:
         ],
         "timeline_count": entries.count(),
         "person": person,
+        "details_seen": details_seen(case) if person is not None else None,
     }
 
 
@@ -628,13 +639,14 @@ def correct_person(request: ApiRequest, ref: CaseRef, payload: PersonPatch) -> d
     names the fields changed, never their values; the change is in the access log."""
     case = case_for_user(request.auth, ref)
     sent = payload.model_fields_set
-    texts = {name: getattr(payload, name) for name in sent if name != "detained_on"}
+    texts = {name: getattr(payload, name) for name in sent - {"detained_on", "details_seen"}}
     if "legal_name" in texts and texts["legal_name"] is None:
         raise HttpError(400, "A case needs the person's legal name.")
     corrected = update_person(
         actor=request.auth,
         case=case,
         detained_on=payload.detained_on if "detained_on" in sent else KEEP,
+        seen=payload.details_seen or "",
         **{name: value if value is not None else "" for name, value in texts.items()},
     )
     return {
@@ -644,6 +656,7 @@ def correct_person(request: ApiRequest, ref: CaseRef, payload: PersonPatch) -> d
         "hidden_duplicates": corrected.hidden_duplicates,
         "person": person_of(request.auth, corrected.case, detail="API person corrected"),
         "detained_on": corrected.case.detained_on,
+        "details_seen": details_seen(corrected.case),
     }
 
 

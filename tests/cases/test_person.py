@@ -327,6 +327,44 @@ def test_the_api_corrects_only_the_fields_sent(client, coordinator, case):
     assert changes_logged(case) == 1
 
 
+def test_an_api_correction_made_to_stale_details_is_refused_not_undone(
+    client, coordinator, case, legal_director
+):
+    read = client.get(
+        f"/api/v1/cases/{case.ref}", **bearer(issue_api_token(actor=None, user=coordinator)[1])
+    )
+    seen = read.json()["details_seen"]
+    first = patch(client, legal_director, case, {"phone": NEW_PHONE, "details_seen": seen})
+    assert first.status_code == 200
+
+    stale = patch(client, coordinator, case, {"phone": "555-0199", "details_seen": seen})
+
+    assert stale.status_code == 409
+    assert "while you had them open" in stale.json()["detail"]
+    case.refresh_from_db()
+    assert case.phone == NEW_PHONE
+    assert changes_logged(case) == 1
+    # The digest a correction answers is the one to send with the next.
+    again = patch(
+        client,
+        coordinator,
+        case,
+        {"phone": "555-0199", "details_seen": first.json()["details_seen"]},
+    )
+    assert again.status_code == 200
+    assert again.json()["changed"] == ["phone"]
+
+
+def test_only_those_who_see_the_person_get_the_details_digest(client, case, treasurer):
+    read = client.get(
+        f"/api/v1/cases/{case.ref}", **bearer(issue_api_token(actor=None, user=treasurer)[1])
+    )
+
+    assert read.status_code == 200
+    assert read.json()["person"] is None
+    assert read.json()["details_seen"] is None
+
+
 @pytest.mark.parametrize(
     ("body", "status", "detail"),
     [
