@@ -14,17 +14,20 @@ Every person, firm, facility and court here is invented: the names say so ("Exam
 so seeding twice opens no second case; requests, bonds and payments are idempotent by key.
 """
 
+import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
-from cases.models import Bond, Case, Disbursement, Facility, Hearing, Payee
-from cases.services.bonds import cancel_bond, post_bond, record_bond_refund
+from cases.models import Bond, Case, Disbursement, Document, Facility, Hearing, Payee
+from cases.services.bonds import cancel_bond, post_bond, record_bond_refund, void_bond
 from cases.services.cases import (
     FacilityRow,
     a_number_index,
@@ -40,7 +43,9 @@ from cases.services.disbursements import (
     approve_disbursement,
     pay_disbursement,
     request_disbursement,
+    void_disbursement,
 )
+from cases.services.documents import upload_document
 from cases.services.hearings import add_hearing
 from cases.services.payees import create_payee
 from fund.demo.ledger import (
@@ -107,6 +112,9 @@ CATEGORIES: dict[str, str] = {
 }
 # The request left waiting for a treasurer at the end of the year (it commits nothing).
 WAITING = (Category.COMMISSARY, 8_500, "Commissary deposit")
+# A filing fee entered and paid a second time on the last day, its invoice on the case; the
+# treasurer voids the payment (so the ledger's totals are the year's, as without it).
+PAID_TWICE = (Category.FILING_FEE, 14_500, "Filing fee, motion to reopen (the invoice)")
 # Monthly cases whose payments are this old are released by the end of the year.
 RELEASED_AFTER = timedelta(days=150)
 
@@ -242,6 +250,60 @@ class CasesDemo:
         )
         self._hearings([*monthly, *(ref for ref, *_ in BONDS)])
         self._moved_and_corrected(monthly[-2])
+        self._mistakes_put_right(books, still_out)
+
+    def _mistakes_put_right(self, books: DemoBooks, case: Case) -> None:
+        # Two mistakes a treasurer undoes, so the void pages, the case's timeline and the
+        # reports' "voided" sections have something to show: a filing fee paid a second time
+        # (the request names its invoice, a document on the case), and the case's bond entered
+        # twice. Each void reverses its posting on the first open day; the totals stay the year's.
+        category, cents, memo = PAID_TWICE
+        invoice = case.documents.filter(kind=Document.Kind.INVOICE).first() or upload_document(
+            actor=self.coordinator, case=case, kind=Document.Kind.INVOICE, uploaded=_invoice()
+        )
+        request = request_disbursement(
+            actor=self.coordinator,
+            case=case,
+            fund=books.fund,
+            category=category,
+            payee=self._payee(PAYEES[category]),
+            amount_cents=cents,
+            memo=memo,
+            idempotency_key=f"demo-{books.fund.slug}-{case.ref}-paid-twice",
+            document=invoice,
+        )
+        if request.status != Disbursement.Status.VOIDED:  # seeded before: already put right
+            paid = pay_disbursement(
+                actor=self.treasurers[0],
+                disbursement=self._approved(request),
+                method=Disbursement.Method.CHECK,
+                reference=f"{_number(case.ref) * 10 + 3900}",
+                paid_on=LAST_DAY,
+            )
+            void_disbursement(
+                actor=self.treasurers[0],
+                disbursement=paid,
+                reason="Paid twice: the court's fee had been paid with the motion.",
+            )
+        ref, cents, posted_on, *_ = BONDS[-1]
+        again = post_bond(
+            actor=self.coordinator,
+            case=case,
+            fund=books.fund,
+            amount_cents=cents,
+            obligor_name=_relative(ref),
+            obligor_relationship=_relation(ref),
+            obligor_contact=_phone(ref, 50),
+            obligor_attested=True,
+            receipt_number=f"DEMO-{_number(ref):06d}",
+            posted_on=posted_on,
+            idempotency_key=f"demo-{books.fund.slug}-{ref}-bond-again",
+        )
+        void_bond(
+            actor=self.treasurers[0],
+            bond=again,
+            reason="Entered twice: the same receipt as the bond posted that day.",
+        )
 
     def _moved_and_corrected(self, case_ref: str) -> None:
         # One detained person was moved to another facility, and their family gave a new phone
@@ -400,3 +462,19 @@ def _relation(case_ref: str) -> str:
 
 def _phone(case_ref: str, offset: int) -> str:
     return f"(555) 555-01{(_number(case_ref) + offset) % 100:02d}"
+
+
+def _invoice() -> SimpleUploadedFile:
+    """Return an invented court invoice as a PNG, as a coordinator would photograph one."""
+    image = Image.new("RGB", (640, 360), "white")
+    draw = ImageDraw.Draw(image)
+    lines = (
+        "EXAMPLE IMMIGRATION COURT - DEMO DATA",
+        "Invoice: filing fee, motion to reopen",
+        "Amount due: $145.00",
+    )
+    for number, line in enumerate(lines):
+        draw.text((40, 60 + 60 * number), line, fill="black")
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+    return SimpleUploadedFile("filing-fee-invoice.png", png.getvalue(), "image/png")

@@ -106,6 +106,12 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _private_documents(settings, tmp_path):
+    """Case documents a test stores (the demo's too) go to its own directory, not var/."""
+    settings.CASE_DOCUMENT_ROOT = tmp_path / "documents"
+
+
 def make_staff(django_user_model, username: str, *roles: StaffRole, mfa: bool = True, perms=()):
     user = django_user_model.objects.create_user(
         username=username, email=f"{username}@example.org", password=PASSWORD

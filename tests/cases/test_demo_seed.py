@@ -15,6 +15,7 @@ from cases.models import (
     Bond,
     Case,
     Disbursement,
+    Document,
     Facility,
     Hearing,
     Payee,
@@ -23,7 +24,7 @@ from cases.models import (
 from cases.services.cases import validate_a_number
 from cases.services.disbursements import approval_state
 from donations.demo import DonationsMoney
-from fund.demo.ledger import LedgerCases, LedgerMoney, seed_fund
+from fund.demo.ledger import CLOSED_THROUGH, LedgerCases, LedgerMoney, seed_fund
 from fund.demo.staff import seed_staff
 from fund.ledger.models import Commitment
 from fund.ledger.progress import fund_progress, monthly_flows
@@ -62,6 +63,7 @@ def counts() -> dict[str, int]:
             Bond,
             Hearing,
             Facility,
+            Document,
             Commitment,
             Transaction,
         )
@@ -140,6 +142,19 @@ def test_the_demo_years_case_money_is_cases_with_the_books_of_the_ledger_alone(d
     out = Bond.objects.get(fund=fund, status=Bond.Status.POSTED)
     assert out.amount_cents == 1_250_000
     assert str(out.posted_on) == "2026-10-22"
+
+    # Two mistakes put right: a filing fee paid twice, with its invoice on the case, and the
+    # October bond entered twice; each voided with its reason, reversed on the first open day.
+    voided = disbursements.get(status=Disbursement.Status.VOIDED)
+    assert voided.case == out.case
+    assert voided.document.kind == Document.Kind.INVOICE
+    assert voided.document.case == out.case
+    assert voided.reason.startswith("Paid twice")
+    again = Bond.objects.get(fund=fund, status=Bond.Status.VOIDED)
+    assert (again.case, again.amount_cents) == (out.case, out.amount_cents)
+    assert again.closed_transaction.reverses == again.posted_transaction
+    assert again.closed_on == voided.void_transaction.effective_date > CLOSED_THROUGH
+    assert out.case.status == Case.Status.RELEASED
 
     # Every open case has a hearing in the coming weeks.
     today = timezone.localdate()
