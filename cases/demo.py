@@ -114,7 +114,7 @@ CATEGORIES: dict[str, str] = {
 WAITING = (Category.COMMISSARY, 8_500, "Commissary deposit")
 # A filing fee entered and paid a second time on the last day, its invoice on the case; the
 # treasurer voids the payment (so the ledger's totals are the year's, as without it).
-PAID_TWICE = (Category.FILING_FEE, 14_500, "Filing fee, motion to reopen (the invoice)")
+PAID_TWICE = (Category.FILING_FEE, 14_500, "Filing fee, motion to reopen")
 # Monthly cases whose payments are this old are released by the end of the year.
 RELEASED_AFTER = timedelta(days=150)
 
