@@ -6,7 +6,7 @@ owner's, and shows it refused. (What a superuser could still do is detected: tes
 """
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import psycopg
 import pytest
@@ -19,6 +19,7 @@ from fund.errors import (
     IdempotencyConflict,
     InsufficientFunds,
     InvalidTransaction,
+    LockError,
     NotAllowed,
 )
 from fund.ledger.entries import Leg
@@ -26,6 +27,7 @@ from fund.ledger.posting import post_transaction
 from fund.ledger.privileges import LEDGER_TABLES
 from fund.ledger.queries import account_balance
 from fund.ledger.services import close_books, create_fund, reverse_transaction
+from fund.ledger.today import today_function_sql
 from fund.ledger.verify import verify_fund
 from fund.models import Account, Fund, LedgerHead, Posting, Transaction
 from fund.security.roles import StaffRole
@@ -524,3 +526,28 @@ def test_creating_funds_and_accounts_takes_the_database_function(fund):
             account=account(fund, Role.BANK),
             amount_cents=5,
         )
+
+
+def test_the_databases_today_is_the_day_in_time_zone_not_in_utc(fund, treasurer, settings, as_role):
+    # A zone whose day differs from UTC's right now: twelve hours behind before noon UTC, fourteen
+    # ahead after ten. The database runs its sessions in UTC; its checks must count days there.
+    utc = timezone.now().astimezone(UTC)
+    zone = "Etc/GMT+12" if utc.hour < 11 else "Pacific/Kiritimati"
+    original = settings.TIME_ZONE
+    settings.TIME_ZONE = zone
+    as_role("owner", today_function_sql(zone))
+    try:
+        today = timezone.localdate()
+        assert today != utc.date()
+        give_check(fund, 1_000, key="gift", on=today - timedelta(days=2))
+
+        with pytest.raises(LockError, match="Only days that have ended can be closed"):
+            close_books(fund=fund, through=today, actor=treasurer)
+        assert close_books(fund=fund, through=today - timedelta(days=1), actor=treasurer)
+
+        give_check(fund, 1_000, key="ahead", on=today + timedelta(days=31))
+        with pytest.raises(InvalidTransaction, match="31 days from today"):
+            give_check(fund, 1_000, key="too-far", on=today + timedelta(days=32))
+    finally:
+        settings.TIME_ZONE = original
+        as_role("owner", today_function_sql(original))
