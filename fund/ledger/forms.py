@@ -3,6 +3,7 @@
 import contextlib
 import uuid
 from collections.abc import Mapping
+from datetime import date
 from typing import Any, cast
 
 from django import forms
@@ -11,7 +12,14 @@ from django.utils import timezone
 
 from fund import money
 from fund.errors import FundError, IdempotencyConflict, InvalidAmount
-from fund.ledger.dates import FIRST_BOOK_DAY, LAST_BOOK_DAY, OUTSIDE_THE_BOOKS, in_the_books
+from fund.ledger.dates import (
+    FIRST_BOOK_DAY,
+    LAST_BOOK_DAY,
+    NOT_ENDED,
+    OUTSIDE_THE_BOOKS,
+    in_the_books,
+    latest_closable_day,
+)
 from fund.ledger.entries import Leg
 from fund.ledger.models import Account, Fund, Transaction
 from fund.ledger.queries import list_accounts
@@ -113,6 +121,12 @@ class CloseBooksForm(ServiceForm):
         error_messages={"invalid": "Enter a date as YYYY-MM-DD.", "required": "Choose a day."},
     )
     reason = forms.CharField(required=False, max_length=500, label="Note (optional)")
+
+    def clean_through(self) -> date:
+        through: date = self.cleaned_data["through"]
+        if through > latest_closable_day():
+            raise ValidationError(NOT_ENDED)
+        return through
 
 
 class ReopenBooksForm(ServiceForm):

@@ -8,7 +8,7 @@ app's own database role may not write those tables directly.
 """
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 
 from django.contrib.auth.models import User
 from django.core.validators import slug_re
@@ -352,8 +352,3 @@ def release_commitment(*, source_ref: str, actor: User | None) -> None:
     Commitment.objects.filter(source_ref=source_ref, released_at__isnull=True).update(
         released_at=timezone.now()
     )
-
-
-def latest_closable_day() -> date:
-    """Return the last day the books may be closed through: yesterday."""
-    return timezone.localdate() - timedelta(days=1)

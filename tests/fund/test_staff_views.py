@@ -630,6 +630,23 @@ def test_today_cannot_be_closed(client, treasurer, books):
     assert not BooksLock.objects.exists()
 
 
+def test_closing_today_is_refused_before_the_confirmation_page(client, treasurer, books):
+    client.force_login(treasurer)
+
+    review = client.get(reverse("ledger_books_close", args=["valley"]), {"through": TODAY})
+    yesterday = client.get(
+        reverse("ledger_books_close", args=["valley"]),
+        {"through": TODAY - timedelta(days=1)},
+    )
+
+    assert review.status_code == 400
+    assert "Only days that have ended can be closed" in review.content.decode()
+    assert 'name="confirmed"' not in review.content.decode()
+    assert yesterday.status_code == 200
+    assert 'name="confirmed"' in yesterday.content.decode()
+    assert not BooksLock.objects.exists()
+
+
 def test_a_treasurer_sees_no_reopen_form_and_is_refused_reopening(client, treasurer, books):
     fund = books["fund"]
     close_books(fund=fund, through=LAST_MONTH, actor=treasurer)
