@@ -169,7 +169,23 @@ class CasesDemo:
     def bond_posted(self, books: DemoBooks, day: date, case_ref: str, cents: int) -> None:
         """The coordinator posts the case's bond on `day`; the person is released."""
         case = self._case(case_ref, detained_on=day - timedelta(days=24))
-        post_bond(
+        self._post_bond(books, case, case_ref, cents, day, key="bond")
+        case.refresh_from_db()
+        if case.status == Status.BOND_POSTED:
+            change_status(
+                actor=self.coordinator,
+                case=case,
+                to=Status.RELEASED,
+                note="Released on bond.",
+            )
+        books.recorded(postings=1, bank=-cents)
+
+    def _post_bond(
+        self, books: DemoBooks, case: Case, case_ref: str, cents: int, day: date, *, key: str
+    ) -> Bond:
+        # The obligor and the receipt are the demo case's own (`case_ref`, the ledger-only
+        # demo's reference), so that a bond entered twice reads as the same bond.
+        return post_bond(
             actor=self.coordinator,
             case=case,
             fund=books.fund,
@@ -180,17 +196,8 @@ class CasesDemo:
             obligor_attested=True,
             receipt_number=f"DEMO-{_number(case_ref):06d}",
             posted_on=day,
-            idempotency_key=f"demo-{books.fund.slug}-{case_ref}-bond",
+            idempotency_key=f"demo-{books.fund.slug}-{case_ref}-{key}",
         )
-        case.refresh_from_db()
-        if case.status == Status.BOND_POSTED:
-            change_status(
-                actor=self.coordinator,
-                case=case,
-                to=Status.RELEASED,
-                note="Released on bond.",
-            )
-        books.recorded(postings=1, bank=-cents)
 
     def bond_refunded(
         self, books: DemoBooks, day: date, case_ref: str, cents: int, interest_cents: int
@@ -286,19 +293,7 @@ class CasesDemo:
                 reason="Paid twice: the court's fee had been paid with the motion.",
             )
         ref, cents, posted_on, *_ = BONDS[-1]
-        again = post_bond(
-            actor=self.coordinator,
-            case=case,
-            fund=books.fund,
-            amount_cents=cents,
-            obligor_name=_relative(ref),
-            obligor_relationship=_relation(ref),
-            obligor_contact=_phone(ref, 50),
-            obligor_attested=True,
-            receipt_number=f"DEMO-{_number(ref):06d}",
-            posted_on=posted_on,
-            idempotency_key=f"demo-{books.fund.slug}-{ref}-bond-again",
-        )
+        again = self._post_bond(books, case, ref, cents, posted_on, key="bond-again")
         void_bond(
             actor=self.treasurers[0],
             bond=again,

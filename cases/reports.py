@@ -7,7 +7,7 @@ the payees, attorneys (with their firm), courts and ICE are named; a family memb
 "Payee #12" (the treasurer looks the name up on the payee's screen). See docs/reports.md.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -219,20 +219,7 @@ def bond_rows(fund: Fund, period: Period) -> Iterator[Row]:
     ):
         yield _heading(title, _BLANK_BOND)
         closed = queries.closed_bonds(fund, period.start, end, status)
-        for done in closed:
-            days = (done.closed_on - done.posted_on).days
-            interest = done.interest_cents if status == Bond.Status.REFUNDED else None
-            yield Row(
-                (
-                    done.case_ref,
-                    BOND_STATUSES[done.status],
-                    done.posted_on,
-                    done.closed_on,
-                    days,
-                    done.amount_cents,
-                    interest,
-                )
-            )
+        yield from _closed_bond_rows(closed, interest=status == Bond.Status.REFUNDED)
         principal = sum(done.amount_cents for done in closed)
         interest_total = (
             sum(done.interest_cents for done in closed) if status == Bond.Status.REFUNDED else None
@@ -244,21 +231,25 @@ def bond_rows(fund: Fund, period: Period) -> Iterator[Row]:
     voided = queries.closed_bonds(fund, period.start, end, Bond.Status.VOIDED)
     if voided:
         yield _heading("Voided in the period (recorded by mistake, posting reversed)", _BLANK_BOND)
-        for done in voided:
-            days = (done.closed_on - done.posted_on).days
-            yield Row(
-                (
-                    done.case_ref,
-                    BOND_STATUSES[done.status],
-                    done.posted_on,
-                    done.closed_on,
-                    days,
-                    done.amount_cents,
-                    None,
-                )
-            )
+        yield from _closed_bond_rows(voided, interest=False)
         cents = sum(done.amount_cents for done in voided)
         yield Row(("Voided", None, None, None, None, cents, None), SUBTOTAL)
+
+
+def _closed_bond_rows(closed: Sequence[queries.ClosedBond], *, interest: bool) -> Iterator[Row]:
+    # A bond closed in the period: how long it was out, and ICE's interest where it was refunded.
+    for done in closed:
+        yield Row(
+            (
+                done.case_ref,
+                BOND_STATUSES[done.status],
+                done.posted_on,
+                done.closed_on,
+                (done.closed_on - done.posted_on).days,
+                done.amount_cents,
+                done.interest_cents if interest else None,
+            )
+        )
 
 
 def bond_totals(fund: Fund, period: Period) -> tuple[Total, ...]:
