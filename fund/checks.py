@@ -1,5 +1,5 @@
 """Deploy checks of our own: a strict, nonce-based Content Security Policy, usable keys of our own
-(never one published with the demo), and the database roles."""
+(never one published with the demo), the database roles and the database's day."""
 
 import base64
 import binascii
@@ -144,6 +144,31 @@ def check_database_roles(
                 "The runtime role (DATABASE_URL) owns the ledger's tables: run migrate with "
                 "DATABASE_OWNER_URL so the owner role owns them (docs/deployment.md).",
                 id="fund.W014",
+            )
+        ]
+    return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_database_today(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Warn when the database counts days in another zone than TIME_ZONE (migrate rewrites it)."""
+    from django.db import DatabaseError, connection
+
+    from fund.ledger.today import database_zone
+
+    try:
+        zone = database_zone(connection)
+    except DatabaseError as error:
+        return [checks.Warning(f"Could not read the database's today: {error}", id="fund.W016")]
+    if zone is not None and zone != settings.TIME_ZONE:
+        return [
+            checks.Warning(
+                f"The database counts days in {zone} but TIME_ZONE is {settings.TIME_ZONE}: "
+                "closing the books and the 31-day limit would use the wrong day. Run "
+                "manage.py migrate.",
+                id="fund.W017",
             )
         ]
     return []

@@ -17,6 +17,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 # IANA zone names ("America/Los_Angeles", "Etc/GMT+8", "UTC"): nothing that could end the literal.
 ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-/]{0,63}")
+WRITTEN_ZONE = re.compile(r"AT TIME ZONE '([^']*)'")
 
 
 def today_function_sql(zone: str) -> str:
@@ -28,6 +29,18 @@ def today_function_sql(zone: str) -> str:
         "SET search_path = pg_catalog AS "
         f"$$ SELECT (now() AT TIME ZONE '{zone}')::date $$"
     )
+
+
+def database_zone(connection: BaseDatabaseWrapper) -> str | None:
+    """Return the time zone fund_today() counts days in, or None where it is not written yet."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT prosrc FROM pg_proc WHERE proname = 'fund_today' "
+            "AND pronamespace = 'public'::regnamespace"
+        )
+        row = cursor.fetchone()
+    found = WRITTEN_ZONE.search(row[0]) if row else None
+    return found.group(1) if found else None
 
 
 def write_today_function(connection: BaseDatabaseWrapper) -> None:

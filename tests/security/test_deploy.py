@@ -257,6 +257,16 @@ def test_the_deploy_check_needs_a_seal_key_of_our_own(production_env, value, mes
     assert message in result.stderr
 
 
+def test_the_deploy_check_warns_when_the_database_counts_days_in_another_zone(production_env):
+    # TIME_ZONE changed without a migrate: the database would still close Los Angeles days.
+    result = check_deploy(production_env | {"TIME_ZONE": "Asia/Tokyo"})
+    assert result.returncode != 0
+    assert (
+        "(fund.W017) The database counts days in America/Los_Angeles but TIME_ZONE is Asia/Tokyo"
+        in result.stderr
+    )
+
+
 def test_behind_a_proxy_the_deploy_check_wants_the_client_address(production_env):
     production_env["BEHIND_TLS_PROXY"] = "1"
     result = check_deploy(production_env)
