@@ -84,7 +84,7 @@ def coordinators() -> Any:
 
 
 class CaseFilterForm(forms.Form):
-    """Narrow the case board by status, facility and coordinator; find a case (GET)."""
+    """Narrow the case board by status, facility and coordinator; find a case (POSTed only)."""
 
     search = forms.CharField(
         required=False,

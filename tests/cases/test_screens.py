@@ -128,16 +128,45 @@ def test_the_board_lists_references_never_names_and_finds_by_name_for_coordinato
     shown = page(client.get(reverse("cases_board")))
     assert case.ref in shown
     assert CANARY_NAME not in shown
-    assert case.ref in page(client.get(reverse("cases_board"), {"search": "canaryname"}))
-    assert case.ref in page(client.get(reverse("cases_board"), {"search": "246-813-579"}))
+    assert case.ref in page(client.post(reverse("cases_board"), {"search": "canaryname"}))
+    assert case.ref in page(client.post(reverse("cases_board"), {"search": "246-813-579"}))
     assert case.ref in page(client.get(reverse("cases_board"), {"status": "detained"}))
     assert case.ref not in page(client.get(reverse("cases_board"), {"status": "released"}))
 
     client.force_login(treasurer)
-    assert case.ref in page(client.get(reverse("cases_board"), {"search": case.ref.lower()}))
-    found = page(client.get(reverse("cases_board"), {"search": "canaryname"}))
+    assert case.ref in page(client.post(reverse("cases_board"), {"search": case.ref.lower()}))
+    found = page(client.post(reverse("cases_board"), {"search": "canaryname"}))
     assert case.ref not in found
     assert "No cases match." in found
+
+
+def test_a_board_search_is_posted_never_put_in_the_address(client, coordinator, case):
+    client.force_login(coordinator)
+
+    shown = page(client.get(reverse("cases_board")))
+    assert '<form method="post" action="/cases/" class="filters" id="case-find">' in shown
+
+    # An address with a name in it (an old bookmark, a hand-typed URL) finds nothing.
+    typed = client.get(reverse("cases_board"), {"search": "canaryname"})
+    assert typed.status_code == 400
+    assert "a search is sent with the form, never in the page&#x27;s address" in page(typed)
+    assert case.ref not in page(typed)
+
+
+def test_the_pages_of_a_board_search_are_posted_with_the_search(client, coordinator):
+    for number in range(27):
+        open_case(actor=coordinator, legal_name=f"Pagewalker {number}")
+    client.force_login(coordinator)
+
+    first = page(client.post(reverse("cases_board"), {"search": "pagewalker"}))
+    assert "27 cases" in first
+    assert "Page 1 of 2" in first
+    assert 'form="case-find" name="page" value="2">Next</button>' in first
+    assert "?page=" not in first
+
+    second = page(client.post(reverse("cases_board"), {"search": "pagewalker", "page": "2"}))
+    assert "Page 2 of 2" in second
+    assert second.count('href="/cases/C-') == 2
 
 
 def test_the_board_filters_by_facility_and_coordinator_and_pages(
