@@ -74,7 +74,11 @@ class DonationsMoney:
         """Stripe pays everything in Stripe clearing into the bank on `day` (then reconciled)."""
         payout_id = f"po_demo_{books.fund.slug}_{books.count + 1}"
         demo_stripe.pay_out(
-            books.fund, payout_id=payout_id, amount_cents=books.clearing, on=_at(day, 18)
+            books.fund,
+            payout_id=payout_id,
+            amount_cents=books.clearing,
+            on=_at(day, 18),
+            arrives=day,
         )
         reconcile_payout.call(Payout.objects.get(stripe_payout=payout_id).pk)
         books.recorded(postings=1, bank=books.clearing, clearing=-books.clearing)

@@ -8,9 +8,11 @@ called in-process rather than over HTTP so that it works under the demo's one ru
 address the site is reached at. Nothing here runs unless `donations.stripe.demo_mode()`.
 """
 
+import calendar
 import io
 import json
 import time
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -150,13 +152,13 @@ def refund(gift: Gift, *, at: int) -> None:
     deliver(_event(f"evt_demo_{gift.row_key.hex}_refunded", "charge.refunded", charge, at))
 
 
-def pay_out(fund: Fund, *, payout_id: str, amount_cents: int, on: int) -> None:
+def pay_out(fund: Fund, *, payout_id: str, amount_cents: int, on: int, arrives: date) -> None:
     """Deliver what Stripe sends when it pays a fund's Stripe balance into the bank."""
     payout: Object = {
         "id": payout_id,
         "object": "payout",
         "amount": amount_cents,
-        "arrival_date": on,
+        "arrival_date": calendar.timegm(arrives.timetuple()),  # midnight UTC, as Stripe sends it
         "automatic": True,
         "created": on,
         "currency": fund.currency.lower(),

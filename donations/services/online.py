@@ -109,8 +109,12 @@ def attach_checkout(*, gift: Gift, session_id: str) -> None:
 # What Stripe reports. Each runs inside the webhook's transaction.
 
 
-def record_checkout_completed(session: Object) -> Gift | None:
-    """Book a completed Checkout: a one-time gift once paid; a monthly gift starts its plan."""
+def record_checkout_completed(session: Object, *, paid_at: int = 0) -> Gift | None:
+    """Book a completed Checkout: a one-time gift once paid; a monthly gift starts its plan.
+
+    `paid_at` is when the money came (the event's time): a bank debit started on 29 December and
+    settled on 3 January is a gift of January, not of the day its Checkout was opened.
+    """
     if session.get("mode") == "subscription":
         _start_subscription(session)
         return None
@@ -121,7 +125,7 @@ def record_checkout_completed(session: Object) -> Gift | None:
         amount_cents=int(session["amount_total"]),
         currency=session["currency"],
         metadata=session.get("metadata") or {},
-        paid_at=session["created"],
+        paid_at=paid_at or int(session["created"]),
         checkout_session=session["id"],
         customer=session.get("customer_details") or {},
     )

@@ -6,6 +6,7 @@ DEFAULT_FUND_SLUG (docs/donations.md). Whether a payout matches the ledger is ch
 by a task that reads its balance transactions (donations.services.reconciliation).
 """
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.utils import timezone
@@ -23,6 +24,17 @@ Role = Account.Role
 Object = dict[str, Any]
 
 
+def arrival_day(payout: Object) -> date:
+    """Return the day a payout reaches the bank.
+
+    Stripe gives `arrival_date` as midnight UTC of that day, not a moment: read in the fund's zone
+    it would be the evening before west of UTC (a payout of the 1st booked in the last month).
+    """
+    if payout.get("arrival_date"):
+        return datetime.fromtimestamp(int(payout["arrival_date"]), tz=UTC).date()
+    return day_of(int(payout["created"]))
+
+
 def record_payout_paid(payout: Object) -> Payout:
     """Book a paid payout once, and have it reconciled after commit."""
     lock(f"payout:{payout['id']}")
@@ -32,7 +44,7 @@ def record_payout_paid(payout: Object) -> Payout:
             fund=fund_named(payout.get("metadata") or {}),
             stripe_payout=payout["id"],
             amount_cents=int(payout["amount"]),
-            arrival_date=day_of(int(payout.get("arrival_date") or payout["created"])),
+            arrival_date=arrival_day(payout),
         )
     if record.transaction_id is not None or record.status == Payout.Status.FAILED:
         return record
@@ -63,7 +75,7 @@ def record_payout_failed(payout: Object) -> Payout:
             fund=fund_named(payout.get("metadata") or {}),
             stripe_payout=payout["id"],
             amount_cents=int(payout["amount"]),
-            arrival_date=day_of(int(payout.get("arrival_date") or payout["created"])),
+            arrival_date=arrival_day(payout),
             status=Payout.Status.FAILED,
         )
         return record

@@ -32,7 +32,7 @@ def _dispute(dispute: Object, event: Object) -> None:
     online.record_dispute(dispute, event_type=str(event["type"]))
 
 
-def _payment_succeeded(intent: Object, _: Object) -> None:
+def _payment_succeeded(intent: Object, event: Object) -> None:
     metadata = intent.get("metadata") or {}
     if not metadata and str(intent.get("description") or "").startswith("Subscription"):
         # Stripe Billing's own payment of a monthly gift's invoice: invoice.paid books it.
@@ -42,16 +42,19 @@ def _payment_succeeded(intent: Object, _: Object) -> None:
         amount_cents=int(intent["amount_received"]),
         currency=intent["currency"],
         metadata=metadata,
-        paid_at=int(intent["created"]),
+        paid_at=int(event.get("created") or intent["created"]),
         customer={"email": intent.get("receipt_email")},
     )
 
 
 # Each handler gets the event's object and the event itself (its type, when it happened).
 HANDLERS: dict[str, Callable[[Object, Object], object]] = {
-    "checkout.session.completed": lambda obj, _: online.record_checkout_completed(obj),
-    "checkout.session.async_payment_succeeded": lambda obj, _: online.record_checkout_completed(
-        obj
+    # A gift is dated when it was paid (the event's time), not when its Checkout was opened.
+    "checkout.session.completed": lambda obj, event: online.record_checkout_completed(
+        obj, paid_at=int(event.get("created") or 0)
+    ),
+    "checkout.session.async_payment_succeeded": lambda obj, event: online.record_checkout_completed(
+        obj, paid_at=int(event.get("created") or 0)
     ),
     "checkout.session.async_payment_failed": _checkout_failed,
     "checkout.session.expired": _checkout_expired,

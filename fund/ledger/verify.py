@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from fund.ledger import seals
 from fund.ledger.chain import GENESIS_HASH, chain_hash, digests
@@ -198,7 +199,9 @@ class _Recomputed:
             problem("it has no memo", txn)
         if txn.effective_date < self.fund.opened_on:
             problem(f"it is dated before the fund's books open ({self.fund.opened_on})", txn)
-        if txn.effective_date > txn.recorded_at.date() + timedelta(days=FUTURE_DAYS):
+        # Counted from the day in TIME_ZONE, as the database's check does (fund_today()).
+        recorded_on = timezone.localdate(txn.recorded_at)
+        if txn.effective_date > recorded_on + timedelta(days=FUTURE_DAYS):
             problem("it is dated more than 31 days after it was recorded", txn)
         lock = self._lock_at(txn)
         if lock is not None and txn.effective_date <= lock:

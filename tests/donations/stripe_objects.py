@@ -4,15 +4,18 @@ Each builder starts from the published example of its resource (fixtures/stripe_
 sets what the test needs, so field names and nesting are Stripe's, not our memory of them.
 """
 
+import calendar
 import copy
 import itertools
 import json
 import time
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import stripe
+from django.utils import timezone
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stripe_objects.json"
 WEBHOOK_SECRET = "whsec_test_only_secret_for_the_suite"
@@ -219,7 +222,19 @@ def invoice(
     return found
 
 
-def payout(*, amount: int, status: str = "paid", metadata: Object | None = None, id_=None):
+def arrival(day: date) -> int:
+    """Return a payout's `arrival_date` for a day as Stripe sends it: midnight UTC of that day."""
+    return calendar.timegm(day.timetuple())
+
+
+def payout(
+    *,
+    amount: int,
+    status: str = "paid",
+    metadata: Object | None = None,
+    id_=None,
+    arrives: date | None = None,
+):
     return example(
         "payout",
         id=id_ or new_id("po"),
@@ -227,6 +242,6 @@ def payout(*, amount: int, status: str = "paid", metadata: Object | None = None,
         currency="usd",
         status=status,
         metadata=metadata or {},
-        arrival_date=now(),
+        arrival_date=arrival(arrives or timezone.localdate()),
         created=now(),
     )

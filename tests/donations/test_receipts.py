@@ -82,7 +82,7 @@ def completed(gift: Gift, stripe_api, *, at: int = MARCH_15, fee: int = 320) -> 
         payment_intent=pi,
     )
     session["created"] = at
-    return so.event("checkout.session.completed", session)
+    return so.event("checkout.session.completed", session, created=at)
 
 
 @pytest.fixture

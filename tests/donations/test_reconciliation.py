@@ -2,6 +2,7 @@
 against the ledger."""
 
 import io
+from datetime import date
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -67,6 +68,19 @@ def test_a_paid_payout_moves_the_money_to_the_bank_and_matches_the_ledger(
     (listing,) = stripe_api.calls("GET", "/v1/balance_transactions")
     assert (listing.param("payout"), listing.param("expand[0]")) == (payout["id"], "data.source")
     assert verify_fund(fund).ok
+
+
+def test_a_payout_is_booked_on_the_day_stripe_says_it_arrives(fund, stripe_api, deliver):
+    # Stripe's arrival_date is midnight UTC of the day: 4 pm the day before in Los Angeles.
+    payout = so.payout(amount=2_500, arrives=date(2026, 7, 1))
+    assert payout["arrival_date"] == 1_782_864_000
+    stripe_api.payout_transactions[payout["id"]] = []
+
+    deliver(so.event("payout.paid", payout))
+
+    record = Payout.objects.get()
+    assert record.arrival_date == date(2026, 7, 1)
+    assert record.transaction.effective_date == date(2026, 7, 1)
 
 
 def test_a_payout_that_differs_from_the_ledger_is_flagged_with_each_difference(

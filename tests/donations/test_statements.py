@@ -41,7 +41,7 @@ def paid(fund, stripe_api, cents, when, **donor) -> tuple[Gift, str]:
         email=donor.get("email", "ana@example.org"),
     )
     session["created"] = when
-    return gift, so.event("checkout.session.completed", session)
+    return gift, so.event("checkout.session.completed", session, created=when)
 
 
 def refunded(pi: str, cents: int, total: int) -> dict:
@@ -62,7 +62,7 @@ def year_of_gifts(fund, stripe_api, deliver):
     intent = so.payment_intent(amount=7_500, metadata={"fund": fund.slug}, receipt_email=None)
     intent["created"] = at(2026, 7, 4)
     stripe_api.set_fee(intent["id"], amount=7_500, fee=248)
-    deliver(so.event("payment_intent.succeeded", intent))
+    deliver(so.event("payment_intent.succeeded", intent, created=intent["created"]))
     mail.outbox.clear()  # the receipts
     return {"first": first, "second": second, "earlier": earlier, "ben": ben}
 

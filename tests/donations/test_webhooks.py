@@ -311,11 +311,14 @@ def test_a_bank_debit_is_booked_when_it_settles_not_when_the_checkout_completes(
     gift = page_gift(fund, 20_000)
     pi = so.new_id("pi")
     stripe_api.set_fee(pi, amount=20_000, fee=80)
+    today = timezone.localdate()
+    opened = timezone.make_aware(datetime.combine(today - timedelta(days=5), time(12)))
     session = so.checkout_session(
         amount=20_000, metadata=metadata(gift), payment_intent=pi, payment_status="unpaid"
     )
+    session["created"] = int(opened.timestamp())
 
-    deliver(so.event("checkout.session.completed", session))
+    deliver(so.event("checkout.session.completed", session, created=session["created"]))
     assert transactions(fund) == []
     deliver(
         so.event("checkout.session.async_payment_succeeded", {**session, "payment_status": "paid"})
@@ -324,6 +327,9 @@ def test_a_bank_debit_is_booked_when_it_settles_not_when_the_checkout_completes(
     gift.refresh_from_db()
     assert gift.status == "paid"
     assert balances(fund)[Role.CONTRIBUTIONS] == -20_000
+    # Dated the day the money came, not the day the donor opened the Checkout.
+    assert gift.received_on == today
+    assert gift.transaction.effective_date == today
 
 
 # Gifts that did not start on our page

@@ -548,6 +548,9 @@ def test_the_databases_today_is_the_day_in_time_zone_not_in_utc(fund, treasurer,
         give_check(fund, 1_000, key="ahead", on=today + timedelta(days=31))
         with pytest.raises(InvalidTransaction, match="31 days from today"):
             give_check(fund, 1_000, key="too-far", on=today + timedelta(days=32))
+        # The verifier counts the 31 days the same way (ahead of UTC it once reported this
+        # entry as dated 32 days after it was recorded).
+        assert verify_fund(fund).ok
     finally:
         settings.TIME_ZONE = original
         as_role("owner", today_function_sql(original))
