@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from donations.errors import DonationError
@@ -328,7 +328,13 @@ def update_donor(
         setattr(donor, field, changes[field])
     donor.changed_fields = ", ".join(field for field in changed if field not in HIDDEN_FIELDS)
     donor.changed_at = timezone.now()
-    donor.save(update_fields=[*changed, "changed_fields", "changed_at"])
+    try:
+        with transaction.atomic():
+            donor.save(update_fields=[*changed, "changed_fields", "changed_at"])
+    except IntegrityError:
+        # A donor with that address (or name) was created after the check above, a moment ago.
+        taken = "e-mail address" if donor.kind == Donor.Kind.PERSON else "name"
+        raise DonationError(f"Another donor has this {taken}.") from None
     return donor
 
 

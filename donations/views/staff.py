@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -89,7 +89,9 @@ def gift_list(request: HttpRequest) -> HttpResponse:
     gifts = _gifts_of(form)
     page = Paginator(gifts, PAGE_SIZE).get_page(request.GET.get("page"))
     context.update(page=page, rows=_labelled(request, page.object_list, "gifts register"))
-    context["totals"] = gifts.aggregate(count=Count("pk"), amount=Sum("amount_cents"))
+    # Only what came in counts: a checkout never paid is a row, not money; a refund takes back.
+    received = Sum(F("amount_cents") - F("refunded_cents"), filter=Q(transaction__isnull=False))
+    context["totals"] = gifts.aggregate(count=Count("pk"), amount=received)
     context["one_currency"] = _one_currency(form)
     return render(request, "donations/staff/gift_list.html", context)
 

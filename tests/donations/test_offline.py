@@ -2,17 +2,19 @@
 refused with nothing written, and kept in history without the encrypted values."""
 
 import re
+import threading
 import uuid
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from donations.errors import DonationError
 from donations.models import Deposit, Donor, DonorEvent, Gift, GiftEvent, Pledge
 from donations.queries import count_overdue, list_pledges, outstanding_cents
+from donations.services.donors import person_donor
 from donations.services.offline import (
     DonorDetails,
     record_deposit,
@@ -450,6 +452,35 @@ def test_a_correction_to_another_donors_email_is_refused(fund, treasurer):
     other.refresh_from_db()
     assert other.email == "bo@example.org"
     assert ana.email == "Ana.Flores@example.org"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_correction_racing_a_new_donor_with_that_address_is_refused_not_a_crash(fund, treasurer):
+    other = give(
+        fund, treasurer, 10_000, donor=DonorDetails(kind="person", email="bo@example.org")
+    ).donor
+    created, finish = threading.Event(), threading.Event()
+
+    def online_gift_of_a_new_donor() -> None:
+        try:
+            with transaction.atomic():
+                person_donor(email="cleo@example.org")
+                created.set()
+                finish.wait(10)
+        finally:
+            connection.close()
+
+    racer = threading.Thread(target=online_gift_of_a_new_donor)
+    racer.start()
+    assert created.wait(10)
+    # The correction's check does not see the uncommitted donor; its UPDATE waits, then collides.
+    threading.Timer(0.3, finish.set).start()
+    with pytest.raises(DonationError, match="Another donor has this e-mail address"):
+        update_donor(actor=treasurer, donor=other, email="Cleo@example.org")
+    racer.join(10)
+
+    other.refresh_from_db()
+    assert other.email == "bo@example.org"
 
 
 def test_the_gift_history_keeps_its_deposit_but_never_the_tribute_name(fund, treasurer):

@@ -17,7 +17,8 @@ from donations.services.offline import DonorDetails
 from fund.ledger.models import Transaction
 from fund.ledger.verify import verify_fund
 from fund.security.models import AccessLog
-from tests.donations.conftest import Role, balances
+from tests.donations import stripe_objects as so
+from tests.donations.conftest import Role, balances, completed, page_gift
 from tests.donations.test_offline import DAY, LOCAL_26, TODAY, deposit, give, key, pledge
 
 pytestmark = pytest.mark.django_db
@@ -283,6 +284,27 @@ def test_auditors_see_donors_by_number_and_anonymous_gifts_as_anonymous(client, 
         assert secret not in shown
     assert f"Donor #{gifts['cash'].donor_id}" not in shown
     assert not AccessLog.objects.exists()
+
+
+def test_the_registers_total_counts_what_came_in_less_refunds(
+    client, treasurer, fund, gifts, stripe_api, deliver
+):
+    never_paid = page_gift(fund, 99_900)  # a checkout started and left
+    refunded = page_gift(fund, 10_000)
+    evt = completed(refunded)
+    pi = evt["data"]["object"]["payment_intent"]
+    stripe_api.set_fee(pi, amount=10_000, fee=320)
+    deliver(evt)
+    deliver(
+        so.event("charge.refunded", so.charge(amount=10_000, payment_intent=pi, refunded=3_000))
+    )
+    client.force_login(treasurer)
+
+    shown = page(client.get(reverse("donations_gifts")))
+
+    # $123.45 + $50.00 + $4,000.00 by hand, and $100.00 less its $30.00 refund; not the $999.
+    assert "5 gifts, $4,243.45 received less refunds" in shown
+    assert f"#{never_paid.pk}" in shown
 
 
 def test_treasurers_see_names_except_on_anonymous_gifts(client, treasurer, gifts):
