@@ -251,6 +251,10 @@ def events_since(created_gte: int, types: Sequence[str]) -> Iterator[Object]:
 
 def verified_event(body: bytes, signature: str | None, secrets: Sequence[str]) -> Object:
     """Return the event a webhook body holds if one of the secrets signed it within 300 s."""
+    try:
+        body.decode()
+    except UnicodeDecodeError:
+        raise BadSignature("The body is not UTF-8 text, so Stripe did not sign it.") from None
     for secret in secrets:
         try:
             stripe.WebhookSignature.verify_header(

@@ -60,6 +60,10 @@ def _checked_time(at: datetime) -> datetime:
     # Checked before any conversion to UTC, which a year 1 or 9999 would overflow.
     if not 2000 <= at.year <= 2099:
         raise CaseError("A hearing's time is between 2000 and 2099.")
+    # Every place on Earth is within UTC-12:00 and UTC+14:00; PostgreSQL refuses beyond ±15:59.
+    offset = at.utcoffset()
+    if offset is None or not timedelta(hours=-12) <= offset <= timedelta(hours=14):
+        raise CaseError("A hearing's time zone is between UTC-12:00 and UTC+14:00.")
     return at
 
 

@@ -938,6 +938,18 @@ def test_hearings_through_the_api(client, world, coordinator, auditor):
         400,
         {"detail": "A hearing's time is between 2000 and 2099."},
     )
+    # An offset no place has (PostgreSQL stores none beyond ±15:59).
+    nowhere = call(
+        client,
+        coordinator,
+        "POST",
+        f"/cases/{REF}/hearings",
+        body | {"at": "2027-01-05T10:00+16:00"},
+    )
+    assert (nowhere.status_code, nowhere.json()) == (
+        400,
+        {"detail": "A hearing's time zone is between UTC-12:00 and UTC+14:00."},
+    )
 
 
 # A request's supporting document

@@ -4,6 +4,7 @@ import hashlib
 import logging
 import re
 from datetime import UTC, datetime, timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.core import mail
@@ -91,6 +92,14 @@ def test_a_hearing_is_scheduled_on_the_timeline_by_kind_court_and_local_time(coo
         (
             {"at": datetime(9999, 12, 31, 23, 0, tzinfo=UTC)},
             "A hearing's time is between 2000 and 2099.",
+        ),
+        (
+            {"at": datetime(2027, 1, 5, 10, 0, tzinfo=dt_timezone(timedelta(hours=16)))},
+            "A hearing's time zone is between UTC-12:00 and UTC+14:00.",
+        ),
+        (
+            {"at": datetime(2027, 1, 5, 10, 0, tzinfo=dt_timezone(-timedelta(hours=13)))},
+            "A hearing's time zone is between UTC-12:00 and UTC+14:00.",
         ),
     ],
 )

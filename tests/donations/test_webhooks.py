@@ -124,7 +124,15 @@ def test_a_dispute_without_money_moving_books_nothing(fund, stripe_api, deliver)
 
 @pytest.mark.parametrize(
     "tamper",
-    ["no header", "wrong secret", "stale", "altered body", "not ours", "garbage header"],
+    [
+        "no header",
+        "wrong secret",
+        "stale",
+        "altered body",
+        "not ours",
+        "garbage header",
+        "not utf-8",
+    ],
 )
 def test_an_unsigned_stale_or_altered_event_is_refused_and_nothing_is_stored(fund, client, tamper):
     gift = page_gift(fund)
@@ -141,6 +149,8 @@ def test_an_unsigned_stale_or_altered_event_is_refused_and_nothing_is_stored(fun
         assert b"99999" in body
     elif tamper == "not ours":
         body = json.dumps({"hello": "world"}).encode()
+    elif tamper == "not utf-8":
+        body = b"\xff" + body
     else:
         header = "t=1,v1=nonsense"
     headers = {"Stripe-Signature": header} if header else {}

@@ -135,6 +135,10 @@ def test_a_nul_in_a_json_body_sent_to_the_api_is_refused(client, fund, treasurer
         ("post", "/api/v1/x", '{"a": [[{"b": "\\u0000"}]]}', "application/json", True),
         ("post", "/api/v1/x", "[" * 50_000 + "]" * 50_000, "application/json", False),
         ("post", "/api/v1/x", "not json", "application/json", False),
+        # The API parses JSON whatever the Content-Type claims: so does the check.
+        ("post", "/api/v1/x", '{"a": "\\u0000"}', "text/plain", True),
+        ("post", "/api/v1/x", '{"a": "\\u0000"}', "application/vnd.api+json", True),
+        ("post", "/api/v1/x", '{"a": "\\u0000"}', "application/x-www-form-urlencoded", True),
     ],
 )
 def test_a_nul_is_found_wherever_a_view_could_read_it(method, path, data, content_type, carries):
@@ -143,6 +147,30 @@ def test_a_nul_is_found_wherever_a_view_could_read_it(method, path, data, conten
     request = getattr(factory, method)(path, data, **extra)
 
     assert carries_nul(request) is carries
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/octet-stream"])
+def test_a_nul_in_an_api_body_is_refused_whatever_its_content_type(
+    client, fund, treasurer, content_type
+):
+    body = {"name": "Bond\u0000 Fund", "slug": "bonds", "goal_cents": 0, "opened_on": "2026-01-01"}
+    response = client.post(
+        f"{API}/funds", data=json.dumps(body), content_type=content_type, **token_for(treasurer)
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": REFUSAL}
+    assert not Fund.objects.filter(slug="bonds").exists()
+
+
+def test_a_form_posted_to_the_api_is_a_400_not_a_server_error(client, fund, treasurer):
+    # multipart/form-data: the API reads JSON only, and must still be able to read the body.
+    response = client.post(
+        f"{API}/funds/valley/pledges", {"organisation": "Local 26"}, **token_for(treasurer)
+    )
+
+    assert response.status_code == 400
+    assert "detail" in response.json()
 
 
 # Numbers out of range: bounded before they reach the database.
