@@ -117,7 +117,9 @@ else:
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://…).")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# runserver (the demo) serves each request in a thread of its own, which would leave its kept
+# connection open behind it until the cluster runs out: keep them only under a real server.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
 # The owner's credentials, used only by `manage.py migrate` (and the test suite's set-up); None
 # means the one role of DATABASE_URL owns the tables (single-role development only).
 DATABASE_OWNER: dict[str, object] | None = _owner

@@ -143,8 +143,12 @@ def manage_monthly(request: HttpRequest, token: str) -> HttpResponse:
         return _manage_page(request, recurring, token, error=starting, status=409)
     try:
         url = gateway.billing_portal_url(recurring.stripe_customer, _absolute(request, here))
-    except gateway.StripeError as error:
-        logger.warning("billing portal for monthly gift #%s not opened: %s", recurring.pk, error)
+    except gateway.StripeError:
+        # Not Stripe's message: it may quote the return address, which carries the signed link.
+        logger.warning(
+            "billing portal for monthly gift #%s not opened: Stripe refused or did not answer",
+            recurring.pk,
+        )
         message = _("We could not reach the payment service. Please try again in a few minutes.")
         return _manage_page(request, recurring, token, error=message, status=503)
     return HttpResponseRedirect(url, status=303)
