@@ -74,6 +74,14 @@ def test_a_case_from_intake_to_an_attorney_paid_moves_the_fund_pages_spent(
     expect(page.get_by_role("heading", name=case.ref, exact=True)).to_be_visible()
     expect(page.get_by_text(CANARY_NAME, exact=True)).to_be_visible()
 
+    # The board finds the case by the person's name, and the name stays out of the address.
+    page.goto(f"{live_server.url}/cases/")
+    page.get_by_label("Find").fill(CANARY_NAME.split()[0])
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_role("link", name=case.ref)).to_be_visible()
+    assert page.url == f"{live_server.url}/cases/"
+    page.get_by_role("link", name=case.ref).click()
+
     # A hearing, through the case page's hearing form.
     when = (timezone.localtime() + timedelta(days=14)).replace(
         hour=9, minute=30, second=0, microsecond=0
