@@ -105,6 +105,7 @@ def test_the_staff_pages_pass_an_automated_accessibility_audit(
     coordinator_secret = enrol_totp(
         make_staff(django_user_model, "cora", StaffRole.COORDINATOR, mfa=False)
     )
+    auditor = enrol_totp(make_staff(django_user_model, "ari", StaffRole.AUDITOR, mfa=False))
     coordinator = django_user_model.objects.get(username="cora")
     ref = open_case(actor=coordinator, legal_name="Invented Person").case.ref
     problems: dict[str, list[str]] = {}
@@ -142,8 +143,26 @@ def test_the_staff_pages_pass_an_automated_accessibility_audit(
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, live_server, "cora", coordinator_secret)
-    for path in ["/cases/", "/cases/new/", f"/cases/{ref}/", f"/cases/{ref}/person/"]:
+    for path in [
+        "/cases/",
+        "/cases/new/",
+        "/cases/calendar/",
+        f"/cases/{ref}/",
+        f"/cases/{ref}/person/",
+    ]:
         shown(page, f"{live_server.url}{path}")
         problems[f"coordinator {path}"] = failures(page)
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, live_server, "ari", auditor)
+    for path in [
+        "/staff/",
+        "/staff/reports/",
+        "/staff/gifts/",
+        "/staff/ledger/valley/trial-balance/",
+        f"/cases/{ref}/",
+    ]:
+        shown(page, f"{live_server.url}{path}")
+        problems[f"auditor {path}"] = failures(page)
 
     assert problems == {name: [] for name in problems}
