@@ -6,10 +6,13 @@ from django.urls import include, path
 
 from fund import views
 from fund.api import api
+from fund.security.inputs import checked_admin_selections
 
 # Django admin signs in through allauth, so the second factor applies there too.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 admin.site.site_header = "Defense Fund administration"
+# An admin action on a key that cannot exist is a 400, not Django's own server error.
+admin.site.admin_view = checked_admin_selections(admin.site.admin_view)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", include("fund.public.urls")),

@@ -4,9 +4,14 @@ PostgreSQL text cannot store NUL (U+0000), so a NUL that reached a query failed 
 driver as a server error. No real path, query or form value, cookie or JSON string carries one.
 """
 
+import functools
 import json
 from collections.abc import Callable, Iterable
+from typing import Any
 
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -16,6 +21,7 @@ REFUSAL = (
     "The request contains a NUL character (%00 or \\u0000), which no field accepts. "
     "Nothing was saved."
 )
+NOT_A_KEY = "The selection names a record that cannot exist. Nothing was changed."
 
 
 class RefuseNulMiddleware:
@@ -79,3 +85,42 @@ def _json_body_has_nul(request: HttpRequest) -> bool:
         elif isinstance(value, list):
             pending.extend(value)
     return False
+
+
+def checked_admin_selections(admin_view: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap AdminSite.admin_view so that an action on records whose key cannot exist is a 400.
+
+    Django's admin filters the list by the posted keys as they are, and a key of the wrong type
+    ("abc" for a number) raised there, a server error.
+    """
+
+    def wrap(view: Callable[..., HttpResponse], cacheable: bool = False) -> Callable[..., Any]:
+        wrapped: Callable[..., HttpResponse] = admin_view(view, cacheable)
+        model: type[Model] | None = getattr(getattr(view, "__self__", None), "model", None)
+        if model is None:
+            return wrapped
+
+        @functools.wraps(wrapped)
+        def refusing(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            selected = (
+                request.POST.getlist(ACTION_CHECKBOX_NAME) if request.method == "POST" else []
+            )
+            if not all(_is_key(model, value) for value in selected):
+                return render(request, "400.html", {"reason": NOT_A_KEY}, status=400)
+            response: HttpResponse = wrapped(request, *args, **kwargs)
+            return response
+
+        return refusing
+
+    return wrap
+
+
+def _is_key(model: type[Model], value: str) -> bool:
+    field = model._meta.pk
+    if field is None:  # an abstract model: no list of records to act on
+        return False
+    try:
+        field.run_validators(field.to_python(value))
+    except ValidationError:
+        return False
+    return True

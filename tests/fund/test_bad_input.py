@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -382,6 +383,41 @@ def test_max_amount_comes_from_the_environment_and_must_be_sane():
 
 
 # Django admin
+
+
+@pytest.mark.parametrize(
+    ("changelist", "key"),
+    [
+        ("admin:auth_group_changelist", "abc"),
+        ("admin:auth_group_changelist", "99999999999999999999"),
+        ("admin:django_tasks_database_dbtaskresult_changelist", "not-a-uuid"),
+    ],
+)
+def test_an_admin_action_on_a_key_that_cannot_exist_is_a_400(client, admin_user, changelist, key):
+    client.force_login(admin_user)
+    groups = Group.objects.count()
+
+    response = client.post(
+        reverse(changelist),
+        {"action": "delete_selected", "index": "0", "_selected_action": [key]},
+    )
+
+    assert response.status_code == 400
+    assert "The selection names a record that cannot exist." in response.content.decode()
+    assert Group.objects.count() == groups
+
+
+def test_an_admin_action_on_a_real_record_still_asks_to_confirm(client, admin_user):
+    client.force_login(admin_user)
+    group = Group.objects.create(name="Volunteers")
+
+    response = client.post(
+        reverse("admin:auth_group_changelist"),
+        {"action": "delete_selected", "index": "0", "_selected_action": [str(group.pk)]},
+    )
+
+    assert response.status_code == 200
+    assert "Are you sure" in response.content.decode()
 
 
 def test_admin_refuses_a_goal_above_the_cap_with_a_form_error(client, admin_user):
