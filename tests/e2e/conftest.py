@@ -7,6 +7,10 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 
+from fund.ledger.services import create_fund
+from tests.fund.conftest import OPENED
+from tests.fund.scenario import seed_scenario
+
 CHROMIUM = Path("/usr/bin/chromium")
 # A common phone viewport in CSS pixels (an iPhone 12-15).
 PHONE = {"width": 390, "height": 844}
@@ -54,3 +58,20 @@ def csp_violations(page):
 def _staff_roles(transactional_db):
     """Put back the roles migration 0002 creates: live-server tests flush the database."""
     importlib.import_module("fund.migrations.0002_roles_and_cache").create_roles(apps, None)
+
+
+@pytest.fixture
+def valley(db, settings):
+    """The scenario's fund ($18,984.56 raised), with online giving in demo mode as `make demo`."""
+    settings.STRIPE_DEMO = True
+    settings.STRIPE_SECRET_KEY = ""
+    settings.DEFAULT_FUND_SLUG = "valley"
+    fund = create_fund(
+        actor=None,
+        opened_on=OPENED,
+        name="Valley Labor Council Legal Fund",
+        slug="valley",
+        goal_cents=15_000_000,
+    )
+    seed_scenario(fund)
+    return fund

@@ -7,29 +7,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from donations.models import Gift
-from fund.ledger.services import create_fund
 from tests.e2e.conftest import PHONE
-from tests.fund.conftest import OPENED
-from tests.fund.scenario import seed_scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture
-def valley(db, settings):
-    """The scenario's fund ($18,984.56 raised), with online giving in demo mode as `make demo`."""
-    settings.STRIPE_DEMO = True
-    settings.STRIPE_SECRET_KEY = ""
-    settings.DEFAULT_FUND_SLUG = "valley"
-    fund = create_fund(
-        actor=None,
-        opened_on=OPENED,
-        name="Valley Labor Council Legal Fund",
-        slug="valley",
-        goal_cents=15_000_000,
-    )
-    seed_scenario(fund)
-    return fund
 
 
 def horizontal_overflow(page: Page) -> int:
