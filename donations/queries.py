@@ -43,14 +43,21 @@ from fund.security.roles import DONOR_READERS
 
 Viewer = User | AnonymousUser
 ANONYMOUS = "Anonymous"
-# What a gift still counts for: booked, less what was refunded.
-RECEIVED = Coalesce(
-    Sum(
-        F("gifts__amount_cents") - F("gifts__refunded_cents"),
-        filter=Q(gifts__transaction__isnull=False),
-    ),
-    Value(0),
-)
+
+
+def received(prefix: str = "") -> Coalesce:
+    """What gifts still count for (booked, less what was refunded), summed; `prefix` reaches
+    them through a relation ("gifts__" from donors)."""
+    return Coalesce(
+        Sum(
+            F(f"{prefix}amount_cents") - F(f"{prefix}refunded_cents"),
+            filter=Q(**{f"{prefix}transaction__isnull": False}),
+        ),
+        Value(0),
+    )
+
+
+RECEIVED = received("gifts__")
 
 
 def shows_donors(viewer: Viewer) -> bool:

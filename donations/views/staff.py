@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -54,6 +54,7 @@ from donations.queries import (
     outstanding_cents,
     personal_donors,
     pseudonym,
+    received,
     shows_donors,
 )
 from donations.services.offline import (
@@ -90,8 +91,7 @@ def gift_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(gifts, PAGE_SIZE).get_page(request.GET.get("page"))
     context.update(page=page, rows=_labelled(request, page.object_list, "gifts register"))
     # Only what came in counts: a checkout never paid is a row, not money; a refund takes back.
-    received = Sum(F("amount_cents") - F("refunded_cents"), filter=Q(transaction__isnull=False))
-    context["totals"] = gifts.aggregate(count=Count("pk"), amount=received)
+    context["totals"] = gifts.aggregate(count=Count("pk"), amount=received())
     context["one_currency"] = _one_currency(form)
     return render(request, "donations/staff/gift_list.html", context)
 
