@@ -16,7 +16,7 @@ class TransitionRefused(CaseError):
 
 
 class SelfApproval(CaseError):
-    """Whoever requested a disbursement cannot approve it (the database refuses it too)."""
+    """Whoever requested a disbursement neither approves nor pays it (the database refuses too)."""
 
 
 class NoteLocked(CaseError):

@@ -4,7 +4,9 @@ requested → approved → paid → voided, or requested/approved → rejected. 
 requested a disbursement never approves it, and a request above DISBURSEMENT_TWO_APPROVALS_ABOVE
 needs two different treasurers. The services check it first, with a clear message; the database
 refuses it too (triggers of migration 0002: DF101 an approval by the requester, DF102 a change of
-the amount or requester, DF103 'approved' with too few approvals), whatever path writes the rows.
+the amount or requester, DF103 'approved' with too few approvals; of migration 0006: DF106 a
+payment recorded by the requester), whatever path writes the rows. Nor does the requester record
+the payment: a treasurer approves and pays, never their own request (ARCHITECTURE.md §2).
 
 Approval sets the money aside (a ledger commitment: `available` drops); paying posts the expense
 against the Bank and releases the commitment in the same transaction, or, when the bank cannot
@@ -64,6 +66,8 @@ REUSED_KEY = (
 )
 SELF_APPROVAL = "You requested this disbursement, so another treasurer must approve it."
 SELF_APPROVAL_DB_STATE = "DF101"
+SELF_PAYMENT = "You requested this disbursement, so another treasurer must pay it."
+SELF_PAYMENT_DB_STATE = "DF106"
 
 
 def disbursement_for_user(user: User, pk: int) -> Disbursement:
@@ -243,7 +247,8 @@ def reject_disbursement(*, actor: User, disbursement: Disbursement, reason: str)
 def pay_disbursement(
     *, actor: User, disbursement: Disbursement, method: str, reference: str, paid_on: date
 ) -> Disbursement:
-    """Pay an approved disbursement: post it, release its commitment, mark it paid. Safe twice.
+    """Pay an approved disbursement as a treasurer other than its requester: post it, release its
+    commitment, mark it paid. Safe twice.
 
     One transaction, under a lock of the disbursement: two payments of one request at once pay
     it once (the second finds it paid and returns it). When the bank cannot cover it on that day,
@@ -256,6 +261,8 @@ def pay_disbursement(
     if not reference:
         raise CaseError("Enter the check number, ACH trace or wire reference.")
     disbursement = _locked(disbursement)
+    if disbursement.requested_by_id == actor.pk:
+        raise SelfApproval(SELF_PAYMENT)
     if disbursement.status == Status.PAID:
         return disbursement
     if disbursement.status != Status.APPROVED:
@@ -282,7 +289,15 @@ def pay_disbursement(
     disbursement.reference = reference
     disbursement.paid_on = paid_on
     disbursement.transaction = txn
-    disbursement.save(update_fields=["status", "method", "reference", "paid_on", "transaction"])
+    try:
+        with transaction.atomic():
+            disbursement.save(
+                update_fields=["status", "method", "reference", "paid_on", "transaction"]
+            )
+    except DatabaseError as error:
+        if _sqlstate(error) == SELF_PAYMENT_DB_STATE:
+            raise SelfApproval(SELF_PAYMENT) from error
+        raise
     text = (
         f"Paid {_amount(disbursement)} by {METHOD_WORDS[method]} {reference} "
         f"(ledger {txn.reference})"

@@ -4,7 +4,8 @@ the outstanding bonds under /cases/bonds/ (treasurers; auditors read it).
 
 Payee names are shown to treasurers (they pay them); they are the fund's vendors, not the person.
 A bond's obligor is never shown on these screens. Maker-checker: the queue offers no approve
-button on one's own request, and the service's refusal is a flash message, never a 500.
+button on one's own request, nor a pay form, and the service's refusal is a flash message, never a
+500.
 """
 
 from datetime import date
@@ -184,7 +185,7 @@ def queue_page(
         reject: Form = RejectForm(prefix=f"reject{disbursement.pk}")
         pay: Form | None = (
             PayForm(prefix=f"pay{disbursement.pk}")
-            if disbursement.status == Status.APPROVED
+            if disbursement.status == Status.APPROVED and disbursement.requested_by_id != user.pk
             else None
         )
         if bound is not None and bound[0] == disbursement.pk:

@@ -30,7 +30,10 @@ from cases.services.disbursements import (
 )
 from cases.services.payees import create_payee, set_w9_received
 from fund.errors import IdempotencyConflict, InsufficientFunds, InvalidTransaction, NotAllowed
+from fund.ledger.entries import Leg
+from fund.ledger.posting import post_transaction
 from fund.ledger.progress import fund_progress
+from fund.ledger.queries import account_for
 from fund.ledger.verify import verify_fund
 from fund.models import Account, Commitment, SupportedCase, Transaction
 from fund.security.roles import StaffRole
@@ -254,6 +257,49 @@ def test_the_requester_cannot_approve_their_own_request(fund, case, attorney, du
     assert Approval.objects.count() == 0
     assert fresh(requested).status == Status.REQUESTED
     assert open_commitments(fund) == []
+
+
+def test_the_requester_cannot_pay_their_own_request(fund, case, attorney, dual, treasurer):
+    requested = ask(dual, case, fund, attorney, 150_000)
+    approve_disbursement(actor=treasurer, disbursement=requested)
+
+    with pytest.raises(SelfApproval) as refused:
+        pay(dual, requested)
+
+    assert str(refused.value) == (
+        "You requested this disbursement, so another treasurer must pay it."
+    )
+    assert fresh(requested).status == Status.APPROVED
+    assert not Transaction.objects.filter(kind=Transaction.Kind.DISBURSEMENT).exists()
+    assert balances(fund)[Role.BANK] == IN_BANK
+    assert pay(treasurer, requested).status == Status.PAID
+
+
+def test_the_database_refuses_a_payment_recorded_by_the_requester(
+    fund, case, attorney, dual, treasurer
+):
+    requested = ask(dual, case, fund, attorney, 150_000)
+    approve_disbursement(actor=treasurer, disbursement=requested)
+    by_requester = post_transaction(
+        fund=fund,
+        legs=[
+            Leg(account_for(fund, Role.ATTORNEY_FEES), 150_000),
+            Leg(account_for(fund, Role.BANK), -150_000),
+        ],
+        effective_date=PAID_ON,
+        kind=Transaction.Kind.DISBURSEMENT,
+        memo="Paid around the service",
+        idempotency_key="around-the-service",
+        actor=dual,
+    )
+
+    with pytest.raises(DatabaseError) as refused, transaction.atomic():
+        Disbursement.objects.filter(pk=requested.pk).update(
+            status=Status.PAID, transaction=by_requester
+        )
+
+    assert sqlstate(refused.value) == "DF106"
+    assert fresh(requested).status == Status.APPROVED
 
 
 def test_the_database_refuses_the_requesters_approval_through_the_orm(

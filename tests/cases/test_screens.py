@@ -577,6 +577,46 @@ def test_a_treasurer_who_requested_is_offered_no_approval_and_is_refused_on_the_
     assert f"Approve #{mine.pk}" in page(client.get(reverse("cases_approvals")))
 
 
+def test_a_treasurer_who_requested_is_offered_no_payment_and_is_refused_on_the_page(
+    client, django_user_model, treasurer, case, fund, attorney, legal_director
+):
+    both = make_staff(django_user_model, "bea", StaffRole.COORDINATOR, StaffRole.TREASURER)
+    from cases.services.cases import assign
+    from cases.services.disbursements import approve_disbursement
+
+    assign(actor=legal_director, case=case, coordinator=both)
+    mine = request_disbursement(
+        actor=both,
+        case=case,
+        fund=fund,
+        category="filing_fee",
+        payee=attorney,
+        amount_cents=10_000,
+        idempotency_key="mine-1",
+    )
+    approve_disbursement(actor=treasurer, disbursement=mine)
+    client.force_login(both)
+
+    queue = page(client.get(reverse("cases_approvals")))
+    assert f"Pay #{mine.pk}" not in queue
+    assert "Your own request: another treasurer pays it." in queue
+    refused = client.post(
+        reverse("cases_disbursement_pay", args=[mine.pk]),
+        {
+            f"pay{mine.pk}-method": "check",
+            f"pay{mine.pk}-reference": "1042",
+            f"pay{mine.pk}-paid_on": "2026-11-25",
+        },
+    )
+
+    assert refused.status_code == 400
+    assert "You requested this disbursement, so another treasurer must pay it." in page(refused)
+    mine.refresh_from_db()
+    assert (mine.status, mine.transaction_id) == (Disbursement.Status.APPROVED, None)
+    client.force_login(treasurer)
+    assert f"Pay #{mine.pk}" in page(client.get(reverse("cases_approvals")))
+
+
 def test_a_rejection_needs_a_reason(client, coordinator, treasurer, case, fund, attorney):
     asked = request_disbursement(
         actor=coordinator,
