@@ -300,17 +300,24 @@ def record_refunded_total(charge: Object, *, refunded_at: int = 0) -> Gift:
 
 
 def record_dispute(dispute: Object, *, event_type: str) -> None:
-    """Open, book the withdrawal of, book the reinstatement of, or close a card dispute."""
-    gift = _gift_of_charge(
+    """Open, book the withdrawal of, book the reinstatement of, or close a card dispute.
+
+    A dispute carries its own amount and metadata, not the payment's: one that arrives before its
+    payment is booked is refused (DonationError, so the webhook answers 500 and Stripe delivers
+    it again), never booked as a payment of the disputed amount from an unknown donor.
+    """
+    gift = _booked_gift_of_charge(
         {
             "id": dispute["charge"],
             "payment_intent": dispute.get("payment_intent"),
             "amount": dispute["amount"],
-            "currency": dispute["currency"],
-            "metadata": dispute.get("metadata") or {},
-            "created": dispute["created"],
         }
     )
+    if gift is None:
+        raise DonationError(
+            f"Dispute {dispute['id']}: the payment of charge {dispute['charge']} is not booked "
+            "yet; the dispute applies when Stripe delivers it again."
+        )
     record, _ = Dispute.objects.get_or_create(
         stripe_dispute=dispute["id"], defaults={"gift": gift, "amount_cents": dispute["amount"]}
     )
@@ -344,11 +351,12 @@ def _book_dispute_money(gift: Gift, movement: Object, kind: str) -> Transaction:
     fees = account_for(gift.fund, Role.PROCESSING_FEES)
     if kind == Kind.DISPUTE:
         legs = [Leg(disputes, amount), Leg(clearing, -(amount + fee))]
-        legs += [Leg(fees, fee)] if fee > 0 else []
+        legs += [Leg(fees, fee)] if fee else []
         memo = "Card dispute: funds withdrawn"
     else:
+        # A fee Stripe returns with a won dispute is a negative fee: it credits Processing fees.
         legs = [Leg(clearing, amount - fee), Leg(disputes, -amount)]
-        legs += [Leg(fees, fee)] if fee > 0 else []
+        legs += [Leg(fees, fee)] if fee else []
         memo = "Card dispute won: funds reinstated"
     return post_transaction(
         fund=gift.fund,
@@ -536,7 +544,8 @@ def _unknown_donor(payment_intent: str) -> Donor:
     )
 
 
-def _gift_of_charge(charge: Object) -> Gift:
+def _booked_gift_of_charge(charge: Object) -> Gift | None:
+    """Return the gift a charge paid, locked, if its payment is booked; else None."""
     intent = charge.get("payment_intent") or f"charge:{charge['id']}"
     lock(f"payment:{intent}")
     gift = (
@@ -545,7 +554,19 @@ def _gift_of_charge(charge: Object) -> Gift:
         or _invoice_gift_of_charge(charge)
     )
     if gift is None or gift.transaction_id is None:
-        # A refund or dispute that arrived before the payment: book the payment first.
+        return None
+    if gift.stripe_charge != charge["id"]:
+        gift.stripe_charge = charge["id"]
+        gift.save(update_fields=["stripe_charge"])
+    return gift
+
+
+def _gift_of_charge(charge: Object) -> Gift:
+    intent = charge.get("payment_intent") or f"charge:{charge['id']}"
+    gift = _booked_gift_of_charge(charge)
+    if gift is None:
+        # A refund that arrived before the payment: the charge carries the payment's amount and
+        # metadata, so the payment is booked first.
         gift = record_payment(
             payment_intent=str(intent),
             amount_cents=int(charge["amount"]),

@@ -11,10 +11,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from donations.errors import DonationError
 from donations.models import Payout
 from donations.services.common import day_of, fund_named, lock
 from fund.ledger.entries import Leg
-from fund.ledger.models import Account, Transaction
+from fund.ledger.models import Account, Fund, Transaction
 from fund.ledger.posting import post_transaction
 from fund.ledger.queries import account_for, open_day
 from fund.ledger.services import reverse_transaction
@@ -35,13 +36,25 @@ def arrival_day(payout: Object) -> date:
     return day_of(int(payout["created"]))
 
 
+def _fund_of(payout: Object) -> Fund:
+    """Return the fund a payout is for, refusing one in another currency than the fund keeps."""
+    fund = fund_named(payout.get("metadata") or {})
+    currency = str(payout.get("currency") or "").upper()
+    if currency != fund.currency:
+        raise DonationError(
+            f"Payout {payout['id']} is in {currency or 'no currency'}; fund {fund.slug} keeps "
+            f"{fund.currency}."
+        )
+    return fund
+
+
 def record_payout_paid(payout: Object) -> Payout:
     """Book a paid payout once, and have it reconciled after commit."""
     lock(f"payout:{payout['id']}")
     record = Payout.objects.select_for_update().filter(stripe_payout=payout["id"]).first()
     if record is None:
         record = Payout.objects.create(
-            fund=fund_named(payout.get("metadata") or {}),
+            fund=_fund_of(payout),
             stripe_payout=payout["id"],
             amount_cents=int(payout["amount"]),
             arrival_date=arrival_day(payout),
@@ -72,7 +85,7 @@ def record_payout_failed(payout: Object) -> Payout:
     record = Payout.objects.select_for_update().filter(stripe_payout=payout["id"]).first()
     if record is None:
         record = Payout.objects.create(
-            fund=fund_named(payout.get("metadata") or {}),
+            fund=_fund_of(payout),
             stripe_payout=payout["id"],
             amount_cents=int(payout["amount"]),
             arrival_date=arrival_day(payout),

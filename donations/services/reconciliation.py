@@ -55,6 +55,9 @@ def _line_differences(line: Object, currency: str) -> list[str]:
     source = line.get("source")
     source_id = source.get("id") if isinstance(source, dict) else source
     amount, fee = int(line["amount"]), int(line.get("fee") or 0)
+    line_currency = str(line.get("currency") or currency).upper()
+    if line_currency != currency:
+        return [f"{line['id']} ({kind}) is in {line_currency}; the fund keeps {currency}"]
     if kind in ("charge", "payment"):
         return _charge_differences(str(source_id), source, amount, fee, currency)
     if kind in ("refund", "payment_refund"):

@@ -6,9 +6,10 @@ from datetime import date
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.urls import reverse
 
-from donations.models import Payout
+from donations.models import Payout, StripeEvent
 from fund.ledger.models import Transaction
 from fund.ledger.verify import verify_fund
 from tests.donations import stripe_objects as so
@@ -81,6 +82,34 @@ def test_a_payout_is_booked_on_the_day_stripe_says_it_arrives(fund, stripe_api, 
     record = Payout.objects.get()
     assert record.arrival_date == date(2026, 7, 1)
     assert record.transaction.effective_date == date(2026, 7, 1)
+
+
+def test_a_payout_in_another_currency_than_the_funds_is_a_500_and_books_nothing(
+    fund, stripe_api, two_gifts
+):
+    # €90.00 is not $90.00: booking it as dollars would overstate the bank.
+    payout = {**so.payout(amount=9_000), "currency": "eur"}
+    stripe_api.payout_transactions[payout["id"]] = []
+    client = Client(raise_request_exception=False)
+
+    assert so.post_event(client, so.event("payout.paid", payout)).status_code == 500
+
+    assert not Payout.objects.exists()
+    assert not StripeEvent.objects.filter(type="payout.paid").exists()
+    assert Role.BANK not in balances(fund)
+
+
+def test_a_payout_line_in_another_currency_is_a_difference(fund, stripe_api, deliver, two_gifts):
+    lines = lines_of(stripe_api, two_gifts)
+    lines[1] = {**lines[1], "currency": "cad"}
+    payout = so.payout(amount=sum(line["net"] for line in lines))
+    stripe_api.payout_transactions[payout["id"]] = lines
+
+    deliver(so.event("payout.paid", payout))
+
+    record = Payout.objects.get()
+    assert record.reconciliation == "mismatched"
+    assert record.differences == [f"{lines[1]['id']} (charge) is in CAD; the fund keeps USD"]
 
 
 def test_a_payout_that_differs_from_the_ledger_is_flagged_with_each_difference(

@@ -103,6 +103,72 @@ def test_partial_refunds_then_a_dispute_lost_then_won_add_up_by_hand(fund, strip
     assert verify_fund(fund).ok
 
 
+def test_a_dispute_won_with_its_fee_returned_books_the_fee_back(fund, stripe_api, deliver):
+    gift = page_gift(fund, 10_000)
+    evt = completed(gift)
+    pi = evt["data"]["object"]["payment_intent"]
+    stripe_api.set_fee(pi, amount=10_000, fee=320)
+    deliver(evt)
+    charge = so.charge(amount=10_000, payment_intent=pi)
+    withdrawal = so.balance_transaction(amount=-10_000, fee=1_500, source="dp", type_="adjustment")
+    dispute = so.dispute(
+        charge_id=charge["id"], payment_intent=pi, amount=10_000, movements=[withdrawal]
+    )
+    deliver(so.event("charge.dispute.funds_withdrawn", dispute))
+    # Won, and Stripe gives its $15.00 dispute fee back: a negative fee on the reinstatement.
+    back = so.balance_transaction(
+        amount=10_000, fee=-1_500, source=dispute["id"], type_="adjustment"
+    )
+
+    deliver(
+        so.event(
+            "charge.dispute.funds_reinstated",
+            {**dispute, "status": "won", "balance_transactions": [withdrawal, back]},
+        )
+    )
+
+    assert balances(fund) == {
+        Role.STRIPE_CLEARING: 10_000 - 320,
+        Role.CONTRIBUTIONS: -10_000,
+        Role.PROCESSING_FEES: 320,
+    }
+    gift.refresh_from_db()
+    assert gift.disputed_cents == 0
+    assert verify_fund(fund).ok
+
+
+def test_a_dispute_before_its_payment_is_a_500_then_applies_after_the_payment(
+    fund, stripe_api, deliver
+):
+    gift = page_gift(fund, 10_000)
+    evt = completed(gift)
+    pi = evt["data"]["object"]["payment_intent"]
+    stripe_api.set_fee(pi, amount=10_000, fee=320)
+    charge = so.charge(amount=10_000, payment_intent=pi)
+    withdrawal = so.balance_transaction(amount=-4_000, fee=1_500, source="dp", type_="adjustment")
+    dispute = so.dispute(
+        charge_id=charge["id"], payment_intent=pi, amount=4_000, movements=[withdrawal]
+    )
+    early = so.event("charge.dispute.funds_withdrawn", dispute)
+
+    # The dispute names $40.00 of a $100.00 payment: it must not be booked as a $40.00 gift.
+    assert so.post_event(Client(raise_request_exception=False), early).status_code == 500
+    assert transactions(fund) == []
+    assert not Dispute.objects.exists()
+    deliver(evt)
+    deliver(early)  # Stripe's retry
+
+    gift.refresh_from_db()
+    assert (gift.status, gift.amount_cents, gift.disputed_cents) == ("paid", 10_000, 4_000)
+    assert Gift.objects.count() == 1
+    assert balances(fund) == {
+        Role.STRIPE_CLEARING: 10_000 - 320 - 4_000 - 1_500,
+        Role.CONTRIBUTIONS: -10_000,
+        Role.PROCESSING_FEES: 320 + 1_500,
+        Role.DISPUTES: 4_000,
+    }
+
+
 def test_a_dispute_without_money_moving_books_nothing(fund, stripe_api, deliver):
     gift = page_gift(fund, 4_000)
     evt = completed(gift)
