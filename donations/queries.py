@@ -46,11 +46,13 @@ ANONYMOUS = "Anonymous"
 
 
 def received(prefix: str = "") -> Coalesce:
-    """What gifts still count for (booked, less what was refunded), summed; `prefix` reaches
-    them through a relation ("gifts__" from donors)."""
+    """What gifts still count for (booked, less what was refunded or lost in a dispute), summed;
+    `prefix` reaches them through a relation ("gifts__" from donors)."""
     return Coalesce(
         Sum(
-            F(f"{prefix}amount_cents") - F(f"{prefix}refunded_cents"),
+            F(f"{prefix}amount_cents")
+            - F(f"{prefix}refunded_cents")
+            - F(f"{prefix}disputed_cents"),
             filter=Q(**{f"{prefix}transaction__isnull": False}),
         ),
         Value(0),

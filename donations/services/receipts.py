@@ -196,13 +196,14 @@ def year_in_range(year: int) -> bool:
 
 
 def statement_donors(*, year: int, fund: Fund | None = None) -> QuerySet[Donor]:
-    """Return the donors who gave that year (to the fund, if one is named), refunds deducted."""
+    """Return the donors who gave that year (to the fund, if one is named), refunds and
+    charge-backs deducted."""
     gifts = _statement_gifts(year=year, fund=fund)
     return (
         Donor.objects.filter(pk__in=gifts.values("donor"))
         .annotate(
             given=Sum(
-                F("gifts__amount_cents") - F("gifts__refunded_cents"),
+                F("gifts__amount_cents") - F("gifts__refunded_cents") - F("gifts__disputed_cents"),
                 filter=_gift_filter(year, fund, prefix="gifts__"),
             )
         )
@@ -372,7 +373,9 @@ def _line(gift: Gift) -> Line:
         received_on=gift.received_on or timezone.localdate(gift.created_at),
         method=method_of(gift),
         amount_cents=gift.amount_cents,
-        refunded_cents=gift.refunded_cents,
+        # To the donor a charge-back is money given back like a refund (by their bank): it is no
+        # contribution, and the fund's acknowledgment must not count it.
+        refunded_cents=gift.refunded_cents + gift.disputed_cents,
     )
 
 

@@ -286,7 +286,7 @@ def test_auditors_see_donors_by_number_and_anonymous_gifts_as_anonymous(client, 
     assert not AccessLog.objects.exists()
 
 
-def test_the_registers_total_counts_what_came_in_less_refunds(
+def test_the_registers_total_counts_what_came_in_less_refunds_and_charge_backs(
     client, treasurer, fund, gifts, stripe_api, deliver
 ):
     never_paid = page_gift(fund, 99_900)  # a checkout started and left
@@ -295,15 +295,20 @@ def test_the_registers_total_counts_what_came_in_less_refunds(
     pi = evt["data"]["object"]["payment_intent"]
     stripe_api.set_fee(pi, amount=10_000, fee=320)
     deliver(evt)
-    deliver(
-        so.event("charge.refunded", so.charge(amount=10_000, payment_intent=pi, refunded=3_000))
+    charge = so.charge(amount=10_000, payment_intent=pi, refunded=3_000)
+    deliver(so.event("charge.refunded", charge))
+    withdrawal = so.balance_transaction(amount=-2_000, fee=1_500, source="dp", type_="adjustment")
+    dispute = so.dispute(
+        charge_id=charge["id"], payment_intent=pi, amount=2_000, movements=[withdrawal]
     )
+    deliver(so.event("charge.dispute.funds_withdrawn", dispute))
     client.force_login(treasurer)
 
     shown = page(client.get(reverse("donations_gifts")))
 
-    # $123.45 + $50.00 + $4,000.00 by hand, and $100.00 less its $30.00 refund; not the $999.
-    assert "5 gifts, $4,243.45 received less refunds" in shown
+    # $123.45 + $50.00 + $4,000.00 by hand, and $100.00 less its $30.00 refund and $20.00 lost in
+    # a dispute; not the $999.
+    assert "5 gifts, $4,223.45 received less refunds and charge-backs" in shown
     assert f"#{never_paid.pk}" in shown
 
 

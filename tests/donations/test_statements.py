@@ -251,3 +251,25 @@ def test_a_donor_who_never_gave_is_not_a_statement_donor(fund):
     )
 
     assert run("send_annual_statements", "--year", "2026").startswith("Queued 0 statement(s)")
+
+
+def test_a_gift_lost_in_a_dispute_is_deducted_like_a_refund(fund, stripe_api, deliver):
+    gift, evt = paid(fund, stripe_api, 10_000, at(2026, 4, 1))
+    deliver(evt)
+    pi = evt["data"]["object"]["payment_intent"]
+    # $100.00 given, $30.00 refunded, and the card's bank took $40.00 back in a dispute.
+    deliver(refunded(pi, 10_000, 3_000))
+    charge = so.charge(amount=10_000, payment_intent=pi)
+    withdrawal = so.balance_transaction(amount=-4_000, fee=1_500, source="dp", type_="adjustment")
+    dispute = so.dispute(
+        charge_id=charge["id"], payment_intent=pi, amount=4_000, movements=[withdrawal]
+    )
+    deliver(so.event("charge.dispute.funds_withdrawn", dispute))
+    mail.outbox.clear()
+
+    run("send_annual_statements", "--year", "2026")
+
+    text = attached_pdf(mail.outbox[0])
+    assert f"#{gift.pk} Online (card) $100.00 $70.00 $30.00" in text
+    assert "Total given, refunds deducted $30.00" in text
+    assert AnnualStatement.objects.get().total_cents == 3_000
