@@ -135,6 +135,11 @@ class Deposit(models.Model):
     transaction = models.OneToOneField(
         Transaction, on_delete=models.PROTECT, related_name="deposit", null=True
     )
+    # The reversal of a deposit recorded by mistake (donations.services.offline.void_deposit):
+    # its gifts are then undeposited again.
+    void_transaction = models.OneToOneField(
+        Transaction, on_delete=models.PROTECT, related_name="voided_deposit", null=True, blank=True
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

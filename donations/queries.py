@@ -174,7 +174,8 @@ def list_deposits(*, fund: Fund | None = None) -> QuerySet[Deposit]:
 def get_deposit(pk: int) -> Deposit:
     """Return the deposit with this id or raise Http404."""
     return get_object_or_404(
-        Deposit.objects.select_related("fund", "transaction", "recorded_by"), pk=pk
+        Deposit.objects.select_related("fund", "transaction", "void_transaction", "recorded_by"),
+        pk=pk,
     )
 
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("staff/gifts/gifts.csv", staff.gift_export, name="donations_gifts_csv"),
     path("staff/gifts/new/", staff.gift_new, name="donations_gift_new"),
     path("staff/gifts/<int:pk>/", staff.gift_detail, name="donations_gift"),
+    path("staff/gifts/<int:pk>/return/", staff.gift_return, name="donations_gift_return"),
     path("staff/gifts/deposits/", staff.deposit_list, name="donations_deposits"),
     path("staff/gifts/deposits/new/", staff.deposit_new, name="donations_deposit_new"),
     path(
@@ -30,6 +31,7 @@ urlpatterns = [
         name="donations_deposit_new_for",
     ),
     path("staff/gifts/deposits/<int:pk>/", staff.deposit_detail, name="donations_deposit"),
+    path("staff/gifts/deposits/<int:pk>/void/", staff.deposit_void, name="donations_deposit_void"),
     path("staff/gifts/pledges/", staff.pledge_list, name="donations_pledges"),
     path("staff/gifts/pledges/new/", staff.pledge_new, name="donations_pledge_new"),
     path("staff/gifts/pledges/<int:pk>/", staff.pledge_detail, name="donations_pledge"),

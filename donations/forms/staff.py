@@ -14,7 +14,13 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from donations.models import Donor, Gift, Pledge
-from donations.services.offline import LANGUAGES, OFFLINE_METHODS, REUSED_KEY, DonorDetails
+from donations.services.offline import (
+    LANGUAGES,
+    OFFLINE_METHODS,
+    RETURN_REASONS,
+    REUSED_KEY,
+    DonorDetails,
+)
 from fund import money
 from fund.errors import IdempotencyConflict, InvalidAmount
 from fund.ledger.forms import BookDateField, DateRangeForm, new_idempotency_key
@@ -312,3 +318,46 @@ class DonorFindForm(forms.Form):
     """Find a person donor by e-mail address (POST: an address never goes in a URL)."""
 
     email = forms.EmailField(label="E-mail address")
+
+
+class CorrectionForm(forms.Form):
+    """A correction that its service makes once, whatever is submitted again: a refusal is shown
+    on the form."""
+
+    def refused(self, error: Exception) -> None:
+        self.add_error(None, str(error))
+
+
+class ReturnGiftForm(CorrectionForm):
+    """Taking back an offline gift that did not hold (a bounced check, one recorded by mistake)."""
+
+    reason = forms.ChoiceField(
+        label="Why",
+        choices=[("", "Choose…")]
+        + [(key, text.capitalize()) for key, text in RETURN_REASONS.items()],
+        error_messages={"required": "Say why the gift is taken back."},
+    )
+    returned_on = BookDateField(
+        label="On",
+        error_messages={
+            "required": "Enter the day the bank returned it, or the day it is taken back.",
+            "invalid": "Enter a date as YYYY-MM-DD.",
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("returned_on", timezone.localdate())
+        super().__init__(*args, **kwargs)
+
+
+class VoidDepositForm(CorrectionForm):
+    """Undoing a deposit recorded by mistake."""
+
+    voided_on = BookDateField(
+        label="Voided on",
+        error_messages={"required": "Enter the day.", "invalid": "Enter a date as YYYY-MM-DD."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("voided_on", timezone.localdate())
+        super().__init__(*args, **kwargs)

@@ -33,6 +33,7 @@ from fund.ledger.entries import Leg
 from fund.ledger.models import Account, Fund, Transaction
 from fund.ledger.posting import post_transaction, supplied_key
 from fund.ledger.queries import account_for
+from fund.ledger.services import reverse_transaction
 from fund.security.roles import GIFT_RECORDERS
 
 Method = Gift.Method
@@ -378,6 +379,102 @@ def _checked_organisation_key(name: str) -> str:
     if len(" ".join(name.split())) > NAME_LIMIT or len(key) > NAME_LIMIT:
         raise DonationError(f"An organisation's name is at most {NAME_LIMIT} characters.")
     return key
+
+
+# Why an offline gift is taken back. A fixed list, not free text: the words reach the ledger's
+# memo, which auditors and exports read, and must never name anyone.
+RETURN_REASONS: dict[str, str] = {
+    "bounced": "returned unpaid by the bank",
+    "stopped": "payment stopped by the donor",
+    "mistake": "recorded by mistake",
+    "given_back": "given back to the donor",
+}
+
+
+@transaction.atomic
+def return_offline_gift(*, actor: User, gift: Gift, returned_on: date, reason: str) -> Gift:
+    """Take back an offline gift that did not hold: a check that bounced, one recorded by mistake.
+
+    One entry, Refunds ← the account that holds the money: Undeposited funds for a check or cash
+    not yet deposited, else the Bank (a deposited check that bounced, a transfer given back). The
+    gift is then refunded in full, so it leaves the undeposited list, its pledge's received and
+    the donor's statement. Safe twice: a gift already returned is returned as it is.
+    """
+    GIFT_RECORDERS.check(actor)
+    if reason not in RETURN_REASONS:
+        raise DonationError(f"Say why the gift is taken back: {', '.join(RETURN_REASONS)}.")
+    _check_day(returned_on, "returned")
+    gift = Gift.objects.select_for_update().select_related("fund").get(pk=gift.pk)
+    if gift.method not in OFFLINE_METHODS:
+        raise DonationError(
+            f"Gift #{gift.pk} was given online: refund it in Stripe, whose event records it."
+        )
+    if gift.status == Gift.Status.REFUNDED:
+        return gift
+    if gift.transaction_id is None or gift.status != Gift.Status.PAID:
+        raise DonationError(f"Gift #{gift.pk} is not a received gift.")
+    if gift.received_on is not None and returned_on < gift.received_on:
+        raise DonationError(
+            f"Gift #{gift.pk} was received on {gift.received_on:%Y-%m-%d}, after that day."
+        )
+    undeposited = gift.method in DEPOSITED_BY_HAND and gift.deposit_id is None
+    held = Role.UNDEPOSITED if undeposited else Role.BANK
+    fund = gift.fund
+    post_transaction(
+        fund=fund,
+        legs=[
+            Leg(account_for(fund, Role.REFUNDS), gift.amount_cents),
+            Leg(account_for(fund, held), -gift.amount_cents),
+        ],
+        effective_date=returned_on,
+        kind=Transaction.Kind.REFUND,
+        memo=f"{_memo(gift)}: {RETURN_REASONS[reason]}",
+        idempotency_key=f"gift:{gift.row_key}:returned",
+        actor=actor,
+        source_ref=f"gift:{gift.pk}",
+    )
+    gift.refunded_cents = gift.amount_cents
+    gift.status = Gift.Status.REFUNDED
+    gift.save(update_fields=["refunded_cents", "status"])
+    return gift
+
+
+@transaction.atomic
+def void_deposit(*, actor: User, deposit: Deposit, voided_on: date) -> Deposit:
+    """Undo a deposit recorded by mistake: its money is back in Undeposited funds, and its checks
+    and cash are undeposited again, to be deposited anew. Safe twice.
+
+    Refused once one of its gifts was returned (that money already left the Bank): return or
+    deposit the others instead.
+    """
+    GIFT_RECORDERS.check(actor)
+    _check_day(voided_on, "voided")
+    deposit = Deposit.objects.select_for_update().select_related("fund").get(pk=deposit.pk)
+    if deposit.void_transaction_id is not None:
+        return deposit
+    if deposit.transaction is None:
+        raise DonationError(f"Deposit #{deposit.pk} was never booked.")
+    gifts = list(deposit.gifts.select_for_update().order_by("pk"))
+    returned = [gift.pk for gift in gifts if gift.status != Gift.Status.PAID]
+    if returned:
+        raise DonationError(
+            f"Deposit #{deposit.pk} holds gift #{returned[0]}, which was taken back: its money "
+            "already left the bank, so the deposit cannot be undone as a whole."
+        )
+    if voided_on < deposit.deposited_on:
+        raise DonationError(
+            f"Deposit #{deposit.pk} was made on {deposit.deposited_on:%Y-%m-%d}, after that day."
+        )
+    deposit.void_transaction = reverse_transaction(
+        original=deposit.transaction,
+        actor=actor,
+        memo=f"Deposit #{deposit.pk} voided: recorded by mistake",
+        effective_date=voided_on,
+        by_workflow=True,
+    )
+    deposit.save(update_fields=["void_transaction"])
+    Gift.objects.filter(pk__in=[gift.pk for gift in gifts]).update(deposit=None)
+    return deposit
 
 
 def _check_amount(fund: Fund, amount_cents: int) -> None:

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from donations.errors import DonationError
 from donations.forms.staff import (
+    CorrectionForm,
     DepositForm,
     DonorFindForm,
     DonorForm,
@@ -30,8 +31,10 @@ from donations.forms.staff import (
     OfflineGiftForm,
     PledgeForm,
     RecordingForm,
+    ReturnGiftForm,
+    VoidDepositForm,
 )
-from donations.models import Donor, Gift, Pledge
+from donations.models import Deposit, Donor, Gift, Pledge
 from donations.queries import (
     count_overdue,
     deposit_gifts,
@@ -58,10 +61,13 @@ from donations.queries import (
     shows_donors,
 )
 from donations.services.offline import (
+    OFFLINE_METHODS,
     record_deposit,
     record_offline_gift,
     record_pledge,
+    return_offline_gift,
     update_donor,
+    void_deposit,
 )
 from fund import money
 from fund.errors import FundError
@@ -150,7 +156,42 @@ def gift_export(request: HttpRequest) -> HttpResponse:
 @role_required(GIFT_READERS)
 def gift_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show one gift: amounts, status, where it is in the ledger, its deposit and pledge."""
+    return _gift_page(request, get_gift(pk))
+
+
+@require_POST
+@role_required(GIFT_RECORDERS)
+def gift_return(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take back an offline gift that did not hold: a check that bounced, one entered by mistake."""
     gift = get_gift(pk)
+    form = ReturnGiftForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        done = _refused_on(
+            form,
+            lambda: return_offline_gift(
+                actor=_actor(request),
+                gift=gift,
+                returned_on=data["returned_on"],
+                reason=data["reason"],
+            ),
+        )
+        if done is not None:
+            amount = money.format_amount(done.amount_cents, done.fund.currency)
+            messages.success(request, f"Gift #{done.pk} was taken back: {amount} to Refunds.")
+            return redirect("donations_gift", pk=done.pk)
+    return _gift_page(request, gift, return_form=form, status=400)
+
+
+def _gift_page(
+    request: HttpRequest, gift: Gift, return_form: ReturnGiftForm | None = None, status: int = 200
+) -> HttpResponse:
+    returnable = (
+        GIFT_RECORDERS.allows(request.user)
+        and gift.method in OFFLINE_METHODS
+        and gift.status == Gift.Status.PAID
+        and gift.transaction_id is not None
+    )
     show_tribute = bool(gift.tribute) and shows_donors(request.user)
     if show_tribute:
         record_access(user=request.user, action=AccessLog.Action.VIEW, obj=gift, detail="gift page")
@@ -161,9 +202,11 @@ def gift_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "label": donor_label(gift, request.user),
         "links_donor": shows_donors(request.user) and not gift.anonymous,
         "show_tribute": show_tribute,
+        # A refused form is shown with its message, even once the gift cannot be taken back.
+        "return_form": return_form or (ReturnGiftForm() if returnable else None),
         "section": "gifts",
     }
-    return render(request, "donations/staff/gift_detail.html", context)
+    return render(request, "donations/staff/gift_detail.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -273,8 +316,38 @@ def _deposit_form(
 @role_required(GIFT_READERS)
 def deposit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show a deposit as its slip: each check's number and amount, the cash, and the total."""
+    return _deposit_page(request, get_deposit(pk))
+
+
+@require_POST
+@role_required(GIFT_RECORDERS)
+def deposit_void(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo a deposit recorded by mistake: its checks and cash are to be deposited again."""
     deposit = get_deposit(pk)
+    form = VoidDepositForm(request.POST)
+    if form.is_valid():
+        voided_on = form.cleaned_data["voided_on"]
+        done = _refused_on(
+            form,
+            lambda: void_deposit(actor=_actor(request), deposit=deposit, voided_on=voided_on),
+        )
+        if done is not None:
+            messages.success(
+                request,
+                f"Deposit #{done.pk} was voided: its checks and cash are undeposited again.",
+            )
+            return redirect("donations_deposit", pk=done.pk)
+    return _deposit_page(request, deposit, void_form=form, status=400)
+
+
+def _deposit_page(
+    request: HttpRequest,
+    deposit: Deposit,
+    void_form: VoidDepositForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     gifts = list(deposit_gifts(deposit))
+    voidable = GIFT_RECORDERS.allows(request.user) and deposit.void_transaction_id is None
     context = {
         "deposit": deposit,
         "fund": deposit.fund,
@@ -282,9 +355,10 @@ def deposit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "checks": sum(1 for gift in gifts if gift.method == Gift.Method.CHECK),
         "cash_cents": sum(g.amount_cents for g in gifts if g.method == Gift.Method.CASH),
         "checks_cents": sum(g.amount_cents for g in gifts if g.method == Gift.Method.CHECK),
+        "void_form": void_form or (VoidDepositForm() if voidable else None),
         "section": "deposits",
     }
-    return render(request, "donations/staff/deposit_detail.html", context)
+    return render(request, "donations/staff/deposit_detail.html", context, status=status)
 
 
 # Pledges
@@ -522,7 +596,9 @@ def _default_fund() -> dict[str, object]:
     return {"fund": slug} if slug else {}
 
 
-def _refused_on[T](form: RecordingForm | DonorForm, service_call: Callable[[], T]) -> T | None:
+def _refused_on[T](
+    form: RecordingForm | DonorForm | CorrectionForm, service_call: Callable[[], T]
+) -> T | None:
     """Return what the service call returns; if it refuses, show the refusal on the form."""
     try:
         return service_call()

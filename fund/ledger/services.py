@@ -59,8 +59,10 @@ LOCK_REFUSALS: dict[str, type[FundError]] = {"DF012": NotAllowed, "DF014": LockE
 # closed (cases), a gift, refund, dispute or payout that mirrors Stripe (donations). Reversed in
 # the ledger alone, that record would still say the money moved (the disbursement register and
 # the 1099s, the outstanding bonds, the reconciliation with Stripe), so only the app's own service
-# reverses them, saying so with by_workflow=True. Offline gifts and deposits, journal entries and
-# opening balances have no such workflow: a treasurer reverses them here (a bounced check).
+# reverses them, saying so with by_workflow=True. Offline gifts and deposits are kept by the
+# donations app too (the undeposited list, pledges, statements): a bounced check is taken back
+# from its gift's page, a deposit made by mistake voided from its own. Journal entries and opening
+# balances have no such workflow: a treasurer reverses them here.
 _BOND = (
     "Record the bond's steps on its case instead (one recorded by mistake is voided there): the "
     "ledger alone would leave the bond's record and the outstanding bonds saying otherwise."
@@ -82,7 +84,16 @@ WORKFLOW_KINDS: dict[str, str] = {
     Kind.DISPUTE: _STRIPE,
     Kind.DISPUTE_WON: _STRIPE,
     Kind.PAYOUT: _STRIPE,
+    Kind.GIFT_OFFLINE: (
+        "Take the gift back from its page (a check that bounced, one recorded by mistake): the "
+        "ledger alone would leave the gift counted, to be deposited and on the donor's statement."
+    ),
+    Kind.DEPOSIT: (
+        "Void the deposit from its page: the ledger alone would leave its checks marked deposited."
+    ),
 }
+# A refund of an offline gift is the donations app's record of a gift taken back, not Stripe's.
+_OFFLINE_REFUND = "A gift taken back stays so: if it is paid after all, record it as a new gift."
 
 
 @transaction.atomic
@@ -187,6 +198,8 @@ def reversal_refusal(original: Transaction) -> str | None:
     A kind of WORKFLOW_KINDS is reversed only by the service of the app that keeps its record.
     """
     why = WORKFLOW_KINDS.get(original.kind)
+    if original.kind == Kind.REFUND and original.source_ref.startswith("gift:"):
+        why = _OFFLINE_REFUND
     if why is None:
         return None
     kind = original.get_kind_display()

@@ -13,18 +13,27 @@ from django.utils import timezone
 
 from donations.errors import DonationError
 from donations.models import Deposit, Donor, DonorEvent, Gift, GiftEvent, Pledge
-from donations.queries import count_overdue, list_pledges, outstanding_cents
+from donations.queries import count_overdue, list_pledges, list_undeposited, outstanding_cents
 from donations.services.donors import person_donor
 from donations.services.offline import (
     DonorDetails,
     record_deposit,
     record_offline_gift,
     record_pledge,
+    return_offline_gift,
     update_donor,
+    void_deposit,
 )
-from fund.errors import BooksClosed, IdempotencyConflict, InvalidTransaction, NotAllowed
+from donations.services.receipts import statement_donors
+from fund.errors import (
+    BooksClosed,
+    IdempotencyConflict,
+    InvalidTransaction,
+    NotAllowed,
+    OwnedByWorkflow,
+)
 from fund.ledger.models import Transaction
-from fund.ledger.services import close_books, create_fund
+from fund.ledger.services import close_books, create_fund, reverse_transaction
 from fund.ledger.verify import verify_fund
 from tests.donations.conftest import OPENED, Role, balances
 
@@ -403,6 +412,129 @@ def test_a_pledge_is_not_money(fund, treasurer):
     pledge(fund, treasurer, 1_000_000, TODAY)
 
     assert balances(fund) == {}
+
+
+# Taking a gift back, voiding a deposit
+
+
+def test_a_check_that_bounces_after_its_deposit_leaves_the_bank_and_counts_for_nothing(
+    fund, treasurer
+):
+    promise = pledge(fund, treasurer, 100_000, TODAY - timedelta(days=1))
+    bounced = give(fund, treasurer, 100_000, donor=None, pledge=promise, reference="666")
+    waiting = give(fund, treasurer, 40_000, reference="777")
+    deposit(fund, treasurer, [bounced])
+
+    returned = return_offline_gift(
+        actor=treasurer, gift=bounced, returned_on=TODAY, reason="bounced"
+    )
+
+    assert (returned.status, returned.refunded_cents) == (Gift.Status.REFUNDED, 100_000)
+    assert balances(fund) == {
+        Role.UNDEPOSITED: 40_000,
+        Role.CONTRIBUTIONS: -140_000,
+        Role.REFUNDS: 100_000,
+    }
+    entry = Transaction.objects.get(kind=Kind.REFUND)
+    assert (entry.effective_date, entry.memo) == (
+        TODAY,
+        f"Check no. 666 (gift #{bounced.pk}): returned unpaid by the bank",
+    )
+    (found,) = list_pledges(fund=fund)
+    assert (found.received_cents, found.overdue) == (0, True)
+    assert statement_donors(year=DAY.year).filter(pk=bounced.donor_id).count() == 0
+    # The check still waiting is deposited as before: nothing was taken from it.
+    assert deposit(fund, treasurer, [waiting]).amount_cents == 40_000
+    assert verify_fund(fund).ok
+
+
+def test_a_check_taken_back_before_its_deposit_leaves_undeposited_funds(fund, treasurer):
+    mistake = give(fund, treasurer, 25_000, reference="111")
+
+    return_offline_gift(actor=treasurer, gift=mistake, returned_on=TODAY, reason="mistake")
+
+    assert balances(fund) == {Role.CONTRIBUTIONS: -25_000, Role.REFUNDS: 25_000}
+    assert list(list_undeposited(fund)) == []
+    with pytest.raises(DonationError, match=f"Gift #{mistake.pk} is not a received gift"):
+        deposit(fund, treasurer, [mistake])
+
+
+def test_taking_a_gift_back_twice_takes_it_back_once(fund, treasurer):
+    gift = give(fund, treasurer, 25_000, "ach", reference="A-9")
+
+    for _ in range(2):
+        return_offline_gift(actor=treasurer, gift=gift, returned_on=TODAY, reason="given_back")
+
+    assert Transaction.objects.filter(kind=Kind.REFUND).count() == 1
+    assert balances(fund) == {Role.CONTRIBUTIONS: -25_000, Role.REFUNDS: 25_000}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"reason": "because"}, "Say why the gift is taken back"),
+        ({"returned_on": TODAY + timedelta(days=1)}, "cannot be in the future"),
+        ({"returned_on": DAY - timedelta(days=1)}, "after that day"),
+    ],
+)
+def test_a_gift_taken_back_wrongly_is_refused_with_nothing_written(
+    fund, treasurer, change, message
+):
+    gift = give(fund, treasurer, 25_000)
+    asked = {"reason": "bounced", "returned_on": TODAY, **change}
+
+    with pytest.raises(DonationError, match=message):
+        return_offline_gift(actor=treasurer, gift=gift, **asked)
+
+    assert not Transaction.objects.filter(kind=Kind.REFUND).exists()
+    gift.refresh_from_db()
+    assert gift.status == Gift.Status.PAID
+
+
+def test_the_ledger_alone_never_reverses_an_offline_gift_or_a_deposit(fund, treasurer):
+    gift = give(fund, treasurer, 25_000)
+    slip = deposit(fund, treasurer, [gift])
+
+    for entry in (gift.transaction, slip.transaction):
+        with pytest.raises(OwnedByWorkflow, match="from its page"):
+            reverse_transaction(original=entry, actor=treasurer, memo="Bounced")
+    return_offline_gift(actor=treasurer, gift=gift, returned_on=TODAY, reason="bounced")
+    taken_back = Transaction.objects.get(kind=Kind.REFUND)
+    with pytest.raises(OwnedByWorkflow, match="record it as a new gift"):
+        reverse_transaction(original=taken_back, actor=treasurer, memo="It cleared after all")
+    assert not Transaction.objects.filter(kind=Kind.REVERSAL).exists()
+
+
+def test_a_voided_deposit_puts_its_checks_back_to_be_deposited_again(fund, treasurer):
+    first = give(fund, treasurer, 30_000, reference="333")
+    second = give(fund, treasurer, 5_000, "cash")
+    slip = deposit(fund, treasurer, [first, second])
+
+    for _ in range(2):
+        voided = void_deposit(actor=treasurer, deposit=slip, voided_on=TODAY)
+
+    assert voided.void_transaction.reverses_id == slip.transaction_id
+    assert Transaction.objects.filter(kind=Kind.REVERSAL).count() == 1
+    assert balances(fund) == {Role.UNDEPOSITED: 35_000, Role.CONTRIBUTIONS: -35_000}
+    assert [gift.pk for gift in list_undeposited(fund)] == [first.pk, second.pk]
+    again = deposit(fund, treasurer, [first, second], on=TODAY)
+    assert balances(fund) == {Role.BANK: 35_000, Role.CONTRIBUTIONS: -35_000}
+    assert set(again.gifts.values_list("pk", flat=True)) == {first.pk, second.pk}
+    assert verify_fund(fund).ok
+
+
+def test_a_deposit_holding_a_gift_taken_back_cannot_be_voided(fund, treasurer):
+    bounced = give(fund, treasurer, 30_000, reference="333")
+    other = give(fund, treasurer, 20_000, reference="444")
+    slip = deposit(fund, treasurer, [bounced, other])
+    return_offline_gift(actor=treasurer, gift=bounced, returned_on=TODAY, reason="bounced")
+
+    with pytest.raises(DonationError, match=f"holds gift #{bounced.pk}, which was taken back"):
+        void_deposit(actor=treasurer, deposit=slip, voided_on=TODAY)
+
+    assert balances(fund)[Role.BANK] == 20_000
+    slip.refresh_from_db()
+    assert slip.void_transaction_id is None
 
 
 # Corrections and history

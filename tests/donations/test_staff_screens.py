@@ -648,3 +648,96 @@ def test_django_admin_lists_donors_gifts_and_events_without_personal_data(
     assert f"Donor #{donor.pk}" not in gift_page
     assert client.get(reverse("admin:donations_gift_add")).status_code == 403
     assert client.post(pages[3], {"status": "refunded"}).status_code == 403
+
+
+# Taking a gift back, voiding a deposit, on screen
+
+
+def test_a_treasurer_takes_back_a_bounced_check_from_its_page(client, treasurer, gifts):
+    check = gifts["check"]
+    slip = deposit(check.fund, treasurer, [check])
+    client.force_login(treasurer)
+    url = reverse("donations_gift", args=[check.pk])
+    assert "It was deposited: the amount leaves the Bank." in page(client.get(url))
+
+    refused = client.post(
+        reverse("donations_gift_return", args=[check.pk]), {"returned_on": TODAY.isoformat()}
+    )
+    assert refused.status_code == 400
+    assert "Say why the gift is taken back." in page(refused)
+    taken = client.post(
+        reverse("donations_gift_return", args=[check.pk]),
+        {"reason": "bounced", "returned_on": TODAY.isoformat()},
+    )
+
+    assert taken["Location"] == url
+    shown = page(client.get(url))
+    assert f"Gift #{check.pk} was taken back: $123.45 to Refunds." in shown
+    assert "Take this gift back" not in shown
+    check.refresh_from_db()
+    assert check.status == Gift.Status.REFUNDED
+    assert balances(check.fund)[Role.REFUNDS] == 12_345
+    # The deposit cannot be voided as a whole now: its page says why.
+    voided = client.post(
+        reverse("donations_deposit_void", args=[slip.pk]), {"voided_on": TODAY.isoformat()}
+    )
+    assert voided.status_code == 400
+    assert "which was taken back" in page(voided)
+
+
+def test_a_treasurer_voids_a_deposit_from_its_slip(client, treasurer, gifts):
+    slip = deposit(gifts["check"].fund, treasurer, [gifts["check"], gifts["cash"]])
+    client.force_login(treasurer)
+
+    response = client.post(
+        reverse("donations_deposit_void", args=[slip.pk]), {"voided_on": TODAY.isoformat()}
+    )
+
+    assert response["Location"] == reverse("donations_deposit", args=[slip.pk])
+    shown = page(client.get(response["Location"]))
+    assert "its checks and cash went back to Undeposited funds" in shown
+    assert "Void this deposit" not in shown
+    assert "voided" in page(client.get(reverse("donations_deposits")))
+    form = page(client.get(reverse("donations_deposit_new_for", args=[slip.fund.slug])))
+    assert f'value="{gifts["check"].pk}"' in form
+
+
+@pytest.mark.parametrize("persona", ["auditor", "admin_user"])
+def test_only_a_treasurer_takes_a_gift_back_or_voids_a_deposit(client, request, gifts, persona):
+    slip = deposit(gifts["check"].fund, gifts["check"].recorded_by, [gifts["check"]])
+    client.force_login(request.getfixturevalue(persona))
+
+    assert "Take this gift back" not in page(
+        client.get(reverse("donations_gift", args=[gifts["check"].pk]))
+    )
+    assert "Void this deposit" not in page(client.get(reverse("donations_deposit", args=[slip.pk])))
+    taken = client.post(
+        reverse("donations_gift_return", args=[gifts["check"].pk]),
+        {"reason": "bounced", "returned_on": TODAY.isoformat()},
+    )
+    voided = client.post(
+        reverse("donations_deposit_void", args=[slip.pk]), {"voided_on": TODAY.isoformat()}
+    )
+
+    assert (taken.status_code, voided.status_code) == (403, 403)
+    assert not Transaction.objects.filter(kind__in=[Kind.REFUND, Kind.REVERSAL]).exists()
+
+
+def test_an_online_gift_is_refunded_in_stripe_not_taken_back_here(
+    client, treasurer, fund, stripe_api, deliver
+):
+    gift = page_gift(fund, 10_000)
+    evt = completed(gift)
+    stripe_api.set_fee(evt["data"]["object"]["payment_intent"], amount=10_000, fee=320)
+    deliver(evt)
+    client.force_login(treasurer)
+
+    assert "Take this gift back" not in page(client.get(reverse("donations_gift", args=[gift.pk])))
+    response = client.post(
+        reverse("donations_gift_return", args=[gift.pk]),
+        {"reason": "given_back", "returned_on": TODAY.isoformat()},
+    )
+
+    assert response.status_code == 400
+    assert "refund it in Stripe" in page(response)
+    assert not Transaction.objects.filter(kind=Kind.REFUND).exists()

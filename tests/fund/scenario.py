@@ -120,11 +120,13 @@ def seed_scenario(fund: Fund, actor=None) -> None:
         memo=f"Check from {DONOR_NAME}, UFCW Local 7",
     )
     duplicate = post(Kind.GIFT_OFFLINE, {BANK: 99_900, C: -99_900}, "check2", 10)
+    # by_workflow: the scenario stands for what the donations app records (it reverses its gifts).
     reverse_transaction(
         original=duplicate,
         actor=actor,
         memo="Entered twice",
         effective_date=months_ago(10, day=6),
+        by_workflow=True,
     )
 
     post(Kind.GIFT_ONLINE, {S: 25_000, C: -25_000}, "g2", 9, source_ref="ch_g2")

@@ -229,8 +229,10 @@ REVERSED_BY_THEIR_WORKFLOW = {
     Kind.DISPUTE,
     Kind.DISPUTE_WON,
     Kind.PAYOUT,
+    Kind.GIFT_OFFLINE,
+    Kind.DEPOSIT,
 }
-REVERSED_FROM_THE_LEDGER = {Kind.GIFT_OFFLINE, Kind.DEPOSIT, Kind.JOURNAL, Kind.OPENING_BALANCE}
+REVERSED_FROM_THE_LEDGER = {Kind.JOURNAL, Kind.OPENING_BALANCE}
 
 
 def test_every_kind_but_a_reversal_is_either_the_ledgers_to_reverse_or_a_workflows():

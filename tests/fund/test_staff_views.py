@@ -17,6 +17,7 @@ from tests.fund.conftest import (
     account,
     give_check,
     pay_attorney,
+    post,
 )
 from tests.fund.conftest import (
     journal_entry as entry,
@@ -500,7 +501,8 @@ def test_a_spent_key_with_other_values_posts_nothing_and_offers_a_fresh_key(
 
 
 def test_a_treasurer_reverses_a_transaction_once(client, treasurer, books):
-    gift = give_check(books["fund"], 5_000, key="gift-2", on=LAST_MONTH)
+    # A manual entry: offline gifts are taken back from their gift's page, not here.
+    gift = post(books["fund"], Role.BANK, Role.CONTRIBUTIONS, 5_000, key="gift-2", on=LAST_MONTH)
     client.force_login(treasurer)
     url = reverse("ledger_reverse", args=["valley", gift.reference])
 
@@ -545,7 +547,7 @@ def test_a_disbursements_payment_is_not_reversed_from_the_ledger(client, treasur
 
 
 def test_a_reversal_needs_a_memo(client, treasurer, books):
-    gift = books["gift"]
+    gift = post(books["fund"], Role.BANK, Role.CONTRIBUTIONS, 5_000, key="entry", on=LAST_MONTH)
     client.force_login(treasurer)
 
     response = client.post(
