@@ -30,9 +30,12 @@ from cases.queries import (
     bond_aging,
     case_for_user,
     cases_for_user,
+    log_payees_shown,
     may_see_person,
     outstanding_bonds,
+    payee_label,
     person_of,
+    shows_payee_names,
 )
 from cases.services.bonds import (
     cancel_bond,
@@ -58,9 +61,7 @@ from fund.ledger.dates import FIRST_BOOK_DAY, LAST_BOOK_DAY
 from fund.ledger.posting import MAX_LEG_CENTS, SUPPLIED_KEY
 from fund.ledger.queries import get_fund
 from fund.schemas import LimitOffset, answers
-from fund.security.access import record_access
 from fund.security.api_auth import ApiRequest, staff_auth
-from fund.security.models import AccessLog
 from fund.security.roles import (
     BOND_RECORDERS,
     CASE_MONEY_READERS,
@@ -114,26 +115,13 @@ def _viewer(context: Any) -> User:
     return user
 
 
-def shows_payee_names(user: User) -> bool:
-    """Return whether the user sees payees' names: coordinators and treasurers, who choose and
-    pay them. Auditors and admins see "Payee #12"."""
-    return PAYEE_KEEPERS.allows(user)
-
-
-def payee_label(payee: Payee, user: User) -> str:
-    """Return a payee as the user may see it: its name, or "Payee #12"."""
-    return (payee.name or "") if shows_payee_names(user) else str(payee)
-
-
 def _username(user: User | None) -> str | None:
     return user.get_username() if user is not None else None
 
 
 def _log_payees_shown(request: ApiRequest, payees: Iterable[Payee], detail: str) -> None:
-    if not shows_payee_names(request.auth):
-        return
-    for payee in {payee.pk: payee for payee in payees}.values():
-        record_access(user=request.auth, action=AccessLog.Action.VIEW, obj=payee, detail=detail)
+    if shows_payee_names(request.auth):
+        log_payees_shown(request.auth, payees, detail)
 
 
 # Schemas: cases

@@ -44,7 +44,7 @@ from fund.errors import NotAllowed
 from fund.ledger.models import Commitment, Fund, Posting, Transaction
 from fund.security.access import record_access
 from fund.security.models import AccessLog
-from fund.security.roles import CASE_WORKERS, StaffRole, roles_of
+from fund.security.roles import CASE_WORKERS, PAYEE_KEEPERS, StaffRole, roles_of
 
 REF = re.compile(r"C-\d{4}-\d{4,}", re.IGNORECASE)
 # Something that can only be (part of) a reference: "C-2026", "c-2026-004", "2026-0042".
@@ -526,3 +526,23 @@ def bond_status_on(bond_ids: Iterable[int], on: date) -> dict[int, str]:
         else:
             found[pk] = Bond.Status.POSTED
     return found
+
+
+# Payees' names: personal data for a family member or a private person paid by the fund.
+
+
+def shows_payee_names(user: User | AnonymousUser) -> bool:
+    """Return whether the user sees payees' names: coordinators and treasurers, who choose and
+    pay them. Auditors and admins see "Payee #12"."""
+    return PAYEE_KEEPERS.allows(user)
+
+
+def payee_label(payee: Payee, user: User | AnonymousUser) -> str:
+    """Return a payee as the user may see it: its name, or "Payee #12"."""
+    return (payee.name or "") if shows_payee_names(user) else str(payee)
+
+
+def log_payees_shown(user: User, payees: Iterable[Payee], detail: str) -> None:
+    """Record in the access log each payee whose name the user was just shown (once each)."""
+    for payee in {payee.pk: payee for payee in payees}.values():
+        record_access(user=user, action=AccessLog.Action.VIEW, obj=payee, detail=detail)

@@ -31,7 +31,13 @@ from cases.forms.case import AssignForm, HearingForm, NoteForm, RefusableForm, S
 from cases.forms.extras import UnassignForm
 from cases.forms.money import BondStepForm
 from cases.models import Bond, Case
-from cases.queries import case_for_user, person_if_allowed
+from cases.queries import (
+    case_for_user,
+    log_payees_shown,
+    payee_label,
+    person_if_allowed,
+    shows_payee_names,
+)
 from cases.services.bonds import NEXT_STEPS
 from cases.services.cases import add_note, allowed_moves, assign, change_status, may_assign
 from cases.services.disbursements import approval_state
@@ -121,6 +127,13 @@ def case_page(
     timeline = Paginator(
         case.timeline.select_related("by").order_by("-at", "-pk"), TIMELINE_PAGE
     ).get_page(request.GET.get("timeline"))
+    disbursements = list(
+        case.disbursements.select_related("fund", "payee", "requested_by")
+        .annotate(given=Count("approvals"))
+        .order_by("-requested_at", "-pk")
+    )
+    if shows_payee_names(user):
+        log_payees_shown(user, [d.payee for d in disbursements], "case page")
     context: dict[str, Any] = {
         "case": case,
         "person": person,
@@ -131,10 +144,7 @@ def case_page(
         "hearings": case.hearings.order_by("at", "pk") if sees_person else [],
         "updates_hearings": works and sees_person and case.purged_at is None,
         "disbursements": [
-            (d, approval_state(d))
-            for d in case.disbursements.select_related("fund", "payee", "requested_by")
-            .annotate(given=Count("approvals"))
-            .order_by("-requested_at", "-pk")
+            (d, approval_state(d), payee_label(d.payee, user)) for d in disbursements
         ],
         "bonds": [
             (bond, _steps(user, bond))

@@ -29,7 +29,7 @@ from cases.forms.extras import (
     W9Form,
 )
 from cases.models import CalendarFeed, Case, Hearing, Payee, TimelineEntry
-from cases.queries import may_see_person
+from cases.queries import log_payees_shown, may_see_person
 from cases.services.cases import EDITABLE_KINDS, edit_note, unassign
 from cases.services.hearings import create_feed, record_outcome, reschedule, revoke_feed
 from cases.services.payees import set_w9_received
@@ -293,6 +293,8 @@ def payees(request: HttpRequest) -> HttpResponse:
     listed = Paginator(Payee.objects.order_by("pk"), PAYEES_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    if shows_names:
+        log_payees_shown(user, listed, "payees list")
     context = {
         "page": listed,
         "shows_names": shows_names,

@@ -31,7 +31,7 @@ from cases.forms.money import (
     VoidForm,
 )
 from cases.models import Bond, Case, Disbursement, Document
-from cases.queries import bond_aging, case_for_user, outstanding_bonds
+from cases.queries import bond_aging, case_for_user, log_payees_shown, outstanding_bonds
 from cases.services.bonds import (
     cancel_bond,
     forfeit_bond,
@@ -180,7 +180,8 @@ def queue_page(
     """Render the approvals queue, with the form just refused (pk, "reject" or "pay") in place."""
     user = actor_of(request)
     rows = []
-    for disbursement in waiting_disbursements(user):
+    waiting = list(waiting_disbursements(user))
+    for disbursement in waiting:
         approvers = [approval.approver for approval in disbursement.approvals.all()]
         reject: Form = RejectForm(prefix=f"reject{disbursement.pk}")
         pay: Form | None = (
@@ -207,7 +208,9 @@ def queue_page(
                 "document": _document_label(disbursement),
             }
         )
-    context = {"rows": rows, "paid": paid_disbursements(user)}
+    paid = list(paid_disbursements(user))
+    log_payees_shown(user, [d.payee for d in waiting + paid], "approvals queue")
+    context = {"rows": rows, "paid": paid}
     return render(request, "cases/approvals.html", context, status=status)
 
 
@@ -434,6 +437,7 @@ def paid_disbursements(user: User) -> QuerySet[Disbursement]:
 def _void_page(
     request: HttpRequest, disbursement: Disbursement, form: VoidForm, status: int = 200
 ) -> HttpResponse:
+    log_payees_shown(actor_of(request), [disbursement.payee], "void page")
     context = {"d": disbursement, "form": form, "voidable": disbursement.status == Status.PAID}
     return render(request, "cases/disbursement_void.html", context, status=status)
 

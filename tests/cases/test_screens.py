@@ -358,7 +358,43 @@ def test_treasurers_and_auditors_never_see_the_person_anywhere(
         assert "$1,500.00" in detail
         assert "$5,000.00" in detail
         assert "Note" in detail
-    assert not AccessLog.objects.exists()
+    # Nothing of the person was shown, so nothing of it is logged; the treasurer saw the payee.
+    assert {(row.user, row.object_type) for row in AccessLog.objects.all()} == {
+        (treasurer, "cases.Payee")
+    }
+
+
+def test_an_auditor_sees_a_family_payee_by_number_and_a_treasurers_view_is_logged(
+    client, coordinator, treasurer, auditor, case, fund
+):
+    family = create_payee(
+        actor=coordinator, kind=Payee.Kind.FAMILY, name="Rosa Familiar", contact="555-0100"
+    )
+    request_disbursement(
+        actor=coordinator,
+        case=case,
+        fund=fund,
+        category="family_support",
+        payee=family,
+        amount_cents=10_000,
+        idempotency_key="family-1",
+    )
+    url = reverse("cases_case_detail", args=[case.ref])
+
+    client.force_login(auditor)
+    seen = page(client.get(url))
+    assert "Rosa Familiar" not in seen
+    assert f"Payee #{family.pk}" in seen
+    assert not AccessLog.objects.filter(object_type="cases.Payee").exists()
+    for screen in (url, reverse("cases_approvals"), reverse("cases_payees")):
+        client.force_login(treasurer)
+        assert "Rosa Familiar" in page(client.get(screen)), screen
+
+    logged = AccessLog.objects.filter(object_type="cases.Payee").order_by("pk")
+    assert [(row.user, row.object_ref, row.detail) for row in logged] == [
+        (treasurer, str(family.pk), detail)
+        for detail in ("case page", "approvals queue", "payees list")
+    ]
 
 
 def test_a_status_change_moves_the_case_and_an_illegal_move_is_refused_with_its_message(
