@@ -119,6 +119,12 @@ def record_offline_gift(
         raise DonationError("Receipts are in English (en) or Spanish (es).")
     if pledge is not None and pledge.fund_id != fund.pk:
         raise DonationError(f"Pledge #{pledge.pk} is to another fund.")
+    if pledge is not None and anonymous:
+        # A pledge is a named organisation's promise: a gift toward it would name its giver.
+        raise DonationError(
+            f"A gift toward pledge #{pledge.pk} is the pledging organisation's, which the pledges "
+            "list names: it cannot also be anonymous. Choose no pledge to give anonymously."
+        )
     if donor is not None:
         giver = _donor(donor, language)
         if pledge is not None and giver.pk != pledge.donor_id:

@@ -408,6 +408,14 @@ def test_a_gift_from_someone_else_toward_a_pledge_is_refused(fund, treasurer):
     assert Donor.objects.count() == 1  # the pledging organisation only
 
 
+def test_an_anonymous_gift_toward_a_pledge_is_refused(fund, treasurer):
+    promise = pledge(fund, treasurer, 100_000, TODAY)
+
+    with pytest.raises(DonationError, match="it cannot also be anonymous"):
+        give(fund, treasurer, 10_000, donor=None, pledge=promise, anonymous=True)
+    assert not Gift.objects.exists()
+
+
 def test_a_pledge_is_not_money(fund, treasurer):
     pledge(fund, treasurer, 1_000_000, TODAY)
 
