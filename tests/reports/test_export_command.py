@@ -79,6 +79,40 @@ def test_the_same_generation_time_gives_the_same_bytes(seeded, tmp_path, monkeyp
         ),
         (
             [
+                "general-ledger",
+                "--fund",
+                "valley",
+                "--from",
+                "0001-01-01",
+                "--to",
+                "0001-01-31",
+                "--format",
+                "csv",
+            ],
+            "--to 0001-01-31: Enter a date from 2000-01-01 to 2099-12-31",
+        ),
+        (
+            ["trial-balance", "--fund", "valley", "--to", "9999-12-31", "--format", "csv"],
+            "--to 9999-12-31: Enter a date from 2000-01-01 to 2099-12-31",
+        ),
+        (
+            [
+                "general-ledger",
+                "--fund",
+                "valley",
+                "--from",
+                "2026-01-01",
+                "--to",
+                "2026-01-31",
+                "--format",
+                "csv",
+                "--generated-at",
+                "0001-01-01T00:00:00+05:00",
+            ],
+            "--generated-at 0001-01-01T00:00:00+05:00: a time from 2000 to 2099",
+        ),
+        (
+            [
                 "activities",
                 "--fund",
                 "valley",

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from fund.errors import ReportError
+from fund.ledger.dates import FIRST_BOOK_DAY, LAST_BOOK_DAY, OUTSIDE_THE_BOOKS, in_the_books
 from fund.ledger.models import Fund
 from fund.reports.models import ReportRun
 from fund.reports.queries import report_file
@@ -107,9 +108,12 @@ def _fund(slug: str | None) -> Fund:
 
 def _date(text: str, option: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         _refuse(f"{option} {text!r} is not a date like 2026-12-31.")
+    if not in_the_books(day):
+        _refuse(f"{option} {text}: {OUTSIDE_THE_BOOKS}")
+    return day
 
 
 def _period(kind: str, fund: Fund, start: str | None, end: str | None) -> Period:
@@ -157,4 +161,10 @@ def _generated_at(text: str | None) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         _refuse(f"--generated-at {text!r} is not a time like 2026-12-01T12:00:00Z.")
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    # The same years as the books': year 1 with an offset cannot even be turned into UTC.
+    if not FIRST_BOOK_DAY.year <= moment.year <= LAST_BOOK_DAY.year:
+        _refuse(
+            f"--generated-at {text}: a time from {FIRST_BOOK_DAY.year} to {LAST_BOOK_DAY.year}."
+        )
+    return moment
