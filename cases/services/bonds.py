@@ -77,8 +77,8 @@ def post_bond(
 ) -> Bond:
     """Record an immigration bond the fund posted for a case, and move its amount out of the Bank.
 
-    Safe to call twice: the same actor and idempotency key return the first bond (another amount,
-    case or fund under that key raises IdempotencyConflict). Locks the case. Refuses, writing
+    Safe to call twice: the same actor and idempotency key return the first bond (any other
+    detail under that key raises IdempotencyConflict). Locks the case. Refuses, writing
     nothing: an actor who may not record bonds (NotAllowed), a case they may not open
     (CaseNotFound), an obligor who has not attested, an amount out of range, and a Bank that
     cannot cover it (InsufficientFunds, the ledger's message).
@@ -87,14 +87,36 @@ def post_bond(
     case = _lock_case_for(actor, case.pk)
     if not isinstance(idempotency_key, str) or not SUPPLIED_KEY.fullmatch(idempotency_key):
         raise CaseError("An idempotency key is 1 to 100 letters, digits, '.', '_' or '-'.")
+    obligor_name = _checked_text("obligor's name", obligor_name, required=True)
+    obligor_relationship = _checked_text("obligor's relationship", obligor_relationship)
+    obligor_contact = _checked_text("obligor's contact", obligor_contact)
+    receipt_number = _checked_text("receipt number", receipt_number)
     ledger_key = f"bond:posted:{actor.pk}:{idempotency_key}"
     existing = Bond.objects.filter(posted_transaction__idempotency_key=ledger_key).first()
     if existing is not None:
-        if (existing.case_id, existing.fund_id, existing.amount_cents) != (
+        # Every detail, as for any key (ARCHITECTURE §5): a retry that changed the day or the
+        # receipt number must not be told its change was recorded.
+        recorded = (
+            existing.case_id,
+            existing.fund_id,
+            existing.amount_cents,
+            existing.posted_on,
+            existing.obligor_name,
+            existing.obligor_relationship,
+            existing.obligor_contact,
+            existing.receipt_number,
+        )
+        asked = (
             case.pk,
             fund.pk,
             amount_cents,
-        ):
+            posted_on,
+            obligor_name,
+            obligor_relationship,
+            obligor_contact,
+            receipt_number,
+        )
+        if recorded != asked:
             raise IdempotencyConflict("This idempotency key was already used for another bond.")
         return existing
     if case.status in NO_BOND_ON:
@@ -106,10 +128,6 @@ def post_bond(
             "The obligor must attest being a US citizen or lawful permanent resident: "
             "ICE accepts no other obligor."
         )
-    obligor_name = _checked_text("obligor's name", obligor_name, required=True)
-    obligor_relationship = _checked_text("obligor's relationship", obligor_relationship)
-    obligor_contact = _checked_text("obligor's contact", obligor_contact)
-    receipt_number = _checked_text("receipt number", receipt_number)
 
     row_key = uuid.uuid4()
     posted = post_transaction(

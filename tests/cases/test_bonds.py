@@ -346,6 +346,26 @@ def test_illegal_steps_are_refused_naming_the_allowed_ones(fund, case, treasurer
     assert Bond.objects.get(pk=bond.pk).status == status
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"on": date(2026, 1, 9)},
+        {"receipt_number": "EAZ-9"},
+        {"obligor_name": "Someone Else"},
+        {"obligor_contact": "555-0199"},
+    ],
+)
+def test_one_key_with_other_bond_details_is_refused(fund, case, treasurer, change):
+    bond = post(treasurer, case, fund, 200_000, on=date(2026, 1, 5), receipt_number="EAZ-1")
+    asked = {"on": date(2026, 1, 5), "receipt_number": "EAZ-1", **change}
+
+    with pytest.raises(IdempotencyConflict, match="already used for another bond"):
+        post(treasurer, case, fund, 200_000, **asked)
+
+    assert Bond.objects.get() == bond
+    assert Bond.objects.get().posted_on == date(2026, 1, 5)
+
+
 def test_repeating_a_step_returns_the_bond_without_writing_again(fund, case, treasurer):
     bond = post(treasurer, case, fund, 200_000, on=date(2026, 1, 5))
     again = post(treasurer, case, fund, 200_000, on=date(2026, 1, 5))
