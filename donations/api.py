@@ -39,6 +39,8 @@ from donations.services.offline import (
     record_deposit,
     record_offline_gift,
     record_pledge,
+    return_offline_gift,
+    void_deposit,
 )
 from fund.ledger.api import book_day
 from fund.ledger.posting import MAX_LEG_CENTS, SUPPLIED_KEY
@@ -167,6 +169,19 @@ class DepositIn(Schema):
     idempotency_key: IdempotencyKey
 
 
+class GiftReturnIn(Schema):
+    """Taking back an offline gift that did not hold (a bounced check, one recorded by mistake)."""
+
+    reason: Literal["bounced", "stopped", "mistake", "given_back"]
+    returned_on: Annotated[date, book_day("The day it is taken back")]
+
+
+class DepositVoidIn(Schema):
+    """Undoing a deposit recorded by mistake."""
+
+    voided_on: Annotated[date, book_day("The day it is voided")]
+
+
 class PledgeIn(Schema):
     """An organisation's promise to give an amount by a day."""
 
@@ -185,6 +200,13 @@ class DepositOut(Schema):
     amount: int = Field(..., alias="amount_cents")
     gifts: list[int]
     transaction: str | None = None
+    void_transaction: str | None = Field(
+        None, description="The reversal of a deposit voided as recorded by mistake."
+    )
+
+    @staticmethod
+    def resolve_void_transaction(obj: Deposit) -> str | None:
+        return obj.void_transaction.reference if obj.void_transaction is not None else None
 
     @staticmethod
     def resolve_gifts(obj: Deposit) -> list[int]:
@@ -396,6 +418,35 @@ def record_a_deposit(request: ApiRequest, slug: str, payload: DepositIn) -> Depo
         idempotency_key=payload.idempotency_key,
     )
     return get_deposit(recorded.pk)
+
+
+@router.post(
+    "/gifts/{gift_id}/return",
+    response=answers(GiftOut, 400, 401, 403, 404, 422),
+    auth=RECORD_GIFTS,
+)
+def return_a_gift(request: ApiRequest, gift_id: RowId, payload: GiftReturnIn) -> Gift:
+    """Take back an offline gift (Refunds ← Undeposited funds or Bank); again, nothing more."""
+    return_offline_gift(
+        actor=request.auth,
+        gift=get_gift(gift_id),
+        returned_on=payload.returned_on,
+        reason=payload.reason,
+    )
+    found = get_gift(gift_id)
+    _record_shown(request, personal_donors([found], request.auth), "API gift")
+    return found
+
+
+@router.post(
+    "/deposits/{deposit_id}/void",
+    response=answers(DepositOut, 400, 401, 403, 404, 422),
+    auth=RECORD_GIFTS,
+)
+def void_a_deposit(request: ApiRequest, deposit_id: RowId, payload: DepositVoidIn) -> Deposit:
+    """Void a deposit recorded by mistake: its checks and cash are undeposited again."""
+    void_deposit(actor=request.auth, deposit=get_deposit(deposit_id), voided_on=payload.voided_on)
+    return get_deposit(deposit_id)
 
 
 @router.post(

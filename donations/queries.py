@@ -165,7 +165,7 @@ def list_deposits(*, fund: Fund | None = None) -> QuerySet[Deposit]:
     """Return deposits, newest first, each with its count of gifts."""
     deposits = Deposit.objects.all() if fund is None else Deposit.objects.filter(fund=fund)
     return (
-        deposits.select_related("fund", "transaction")
+        deposits.select_related("fund", "transaction", "void_transaction")
         .annotate(gift_count=Count("gifts"))
         .order_by("-deposited_on", "-pk")
     )

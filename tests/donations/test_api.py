@@ -246,6 +246,7 @@ def test_deposits_pledges_and_payouts_read_for_gift_readers(client, auditor, fun
         "amount": 12_345,
         "gifts": [gifts["check"].pk],
         "transaction": gifts["deposit"].transaction.reference,
+        "void_transaction": None,
     }
     assert client.get(f"{API}/deposits/{slip['id']}", **headers).json() == slip
     (promise,) = client.get(f"{API}/funds/valley/pledges", **headers).json()["items"]
@@ -416,3 +417,35 @@ def test_only_treasurers_record_deposits_and_pledges(client, fund, treasurer, re
     assert (deposit_answer.status_code, pledge_answer.status_code) == (403, 403)
     check.refresh_from_db()
     assert check.deposit_id is None
+
+
+def test_a_treasurer_takes_a_gift_back_and_voids_a_deposit_through_the_api(
+    client, fund, treasurer, auditor
+):
+    bounced = give(fund, treasurer, 30_000, reference="333")
+    slip = deposit(fund, treasurer, [bounced], on=TODAY)
+    other = give(fund, treasurer, 20_000, reference="444")
+    second = deposit(fund, treasurer, [other], on=TODAY)
+    when = {"returned_on": TODAY.isoformat()}
+
+    refused = post(client, auditor, f"/gifts/{bounced.pk}/return", {"reason": "bounced", **when})
+    unknown = post(client, treasurer, f"/gifts/{bounced.pk}/return", {"reason": "no", **when})
+    taken = post(client, treasurer, f"/gifts/{bounced.pk}/return", {"reason": "bounced", **when})
+    held = post(client, treasurer, f"/deposits/{slip.pk}/void", {"voided_on": TODAY.isoformat()})
+    voided = post(
+        client, treasurer, f"/deposits/{second.pk}/void", {"voided_on": TODAY.isoformat()}
+    )
+
+    assert (refused.status_code, unknown.status_code) == (403, 422)
+    assert taken.status_code == 200
+    assert (taken.json()["status"], taken.json()["refunded"]) == ("refunded", 30_000)
+    assert held.status_code == 400
+    assert "which was taken back" in held.json()["detail"]
+    assert voided.status_code == 200
+    second.refresh_from_db()
+    assert voided.json()["void_transaction"] == second.void_transaction.reference
+    assert balances(fund) == {
+        Role.UNDEPOSITED: 20_000,
+        Role.CONTRIBUTIONS: -50_000,
+        Role.REFUNDS: 30_000,
+    }
