@@ -8,11 +8,13 @@ keyboard (README, "make test").
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from cases.services.cases import open_case
 from fund.security.roles import StaffRole
 from tests.conftest import PASSWORD, enrol_totp, make_staff, totp_code
+from tests.donations.test_offline import deposit, give
 from tests.e2e.conftest import PHONE
 from tests.e2e.test_cases_journey import sign_in
 
@@ -90,6 +92,9 @@ def test_the_staff_pages_pass_an_automated_accessibility_audit(
     auditor = enrol_totp(make_staff(django_user_model, "ari", StaffRole.AUDITOR, mfa=False))
     coordinator = django_user_model.objects.get(username="cora")
     ref = open_case(actor=coordinator, legal_name="Invented Person").case.ref
+    tess = django_user_model.objects.get(username="tess")
+    check = give(valley, tess, 12_500, reference="1042")
+    slip = deposit(valley, tess, [check], on=timezone.localdate())
     problems: dict[str, list[str]] = {}
 
     # The second-factor step, on the way in.
@@ -112,6 +117,8 @@ def test_the_staff_pages_pass_an_automated_accessibility_audit(
         "/staff/gifts/donors/",
         "/staff/gifts/pledges/",
         "/staff/gifts/payouts/",
+        f"/staff/gifts/{check.pk}/",  # with its form to take the check back
+        f"/staff/gifts/deposits/{slip.pk}/",  # with its form to void the deposit
         "/staff/reports/",
         "/cases/approvals/",
         "/cases/bonds/",
@@ -121,6 +128,9 @@ def test_the_staff_pages_pass_an_automated_accessibility_audit(
     page.goto(f"{live_server.url}/staff/gifts/new/")
     page.get_by_role("button", name="Record the gift").click()
     problems["treasurer, a gift form refused"] = failures(page)
+    page.goto(f"{live_server.url}/staff/gifts/{check.pk}/")
+    page.get_by_role("button", name="Take back $125.00").click()
+    problems["treasurer, taking a gift back refused"] = failures(page)
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, live_server, "cora", coordinator_secret)
