@@ -2,12 +2,13 @@
 against the ledger."""
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from donations.models import Payout, StripeEvent
 from fund.ledger.models import Transaction
@@ -203,6 +204,22 @@ def test_stripe_sync_applies_missed_events_once(
     assert balances(fund)[Role.CONTRIBUTIONS] == -3_000
     (listing, *_) = stripe_api.calls("GET", "/v1/events")
     assert listing.param("types[0]") == "charge.dispute.closed"
+
+
+def test_stripe_sync_says_when_the_day_is_older_than_stripe_keeps_events(fund, stripe_api):
+    today = timezone.localdate()
+    old, recent = today - timedelta(days=40), today - timedelta(days=5)
+    warned, quiet = io.StringIO(), io.StringIO()
+
+    call_command("stripe_sync", "--since", old.isoformat(), stdout=io.StringIO(), stderr=warned)
+    call_command("stripe_sync", "--since", recent.isoformat(), stdout=io.StringIO(), stderr=quiet)
+
+    kept_from = today - timedelta(days=30)
+    assert warned.getvalue().strip() == (
+        f"Stripe lists only the last 30 days' events: anything before {kept_from:%Y-%m-%d} "
+        "cannot be fetched; check its dashboard for those."
+    )
+    assert quiet.getvalue() == ""
 
 
 @pytest.mark.parametrize(

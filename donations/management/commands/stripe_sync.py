@@ -1,7 +1,7 @@
 """manage.py stripe_sync --since DATE: apply Stripe events missed while the site was down."""
 
 from collections import Counter
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -9,6 +9,9 @@ from django.utils import timezone
 
 from donations import stripe as gateway
 from donations.services.webhooks import HANDLERS, receive_stripe_event
+
+# Stripe's events list reaches back 30 days (its API reference, "List all events").
+STRIPE_KEEPS_EVENTS_DAYS = 30
 
 
 class Command(BaseCommand):
@@ -32,6 +35,13 @@ class Command(BaseCommand):
                 f"--since {since!r} is not a day like 2026-11-01.", returncode=2
             ) from None
         start = timezone.make_aware(datetime.combine(day, time.min))
+        kept_from = timezone.localdate() - timedelta(days=STRIPE_KEEPS_EVENTS_DAYS)
+        if day < kept_from:
+            # Not an error: what Stripe still has is worth applying; the rest needs its dashboard.
+            self.stderr.write(
+                f"Stripe lists only the last {STRIPE_KEEPS_EVENTS_DAYS} days' events: anything "
+                f"before {kept_from:%Y-%m-%d} cannot be fetched; check its dashboard for those."
+            )
         counts: Counter[str] = Counter()
         try:
             for event in gateway.events_since(int(start.timestamp()), sorted(HANDLERS)):
