@@ -24,11 +24,16 @@ from donations import demo_stripe
 from donations import stripe as gateway
 from donations.models import Donor, Gift, Payout, Pledge
 from donations.services.donors import organisation_donor
-from donations.services.offline import DonorDetails, record_deposit, record_offline_gift
+from donations.services.offline import (
+    DonorDetails,
+    record_deposit,
+    record_offline_gift,
+    return_offline_gift,
+)
 from donations.services.offline import record_pledge as record_pledge_service
 from donations.services.online import GiftRequest, attach_checkout, start_online_gift
 from donations.tasks import fetch_gift_fee, reconcile_payout
-from fund.demo.ledger import DemoBooks
+from fund.demo.ledger import RETURNED_AFTER, DemoBooks
 from fund.ledger.models import Fund
 
 FIRST_NAMES = [
@@ -111,6 +116,16 @@ class DonationsMoney:
             idempotency_key=f"demo-{books.fund.slug}-deposit-{number}",
         )
         books.recorded(postings=2, bank=cents)
+
+    def returned_check(self, books: DemoBooks, day: date, local: str, cents: int) -> None:
+        """A union local's check deposited, then returned unpaid by the bank: the treasurer takes
+        it back from its gift's page."""
+        self.union_check(books, day, local, cents)
+        gift = Gift.objects.filter(fund=books.fund, method=Gift.Method.CHECK).latest("pk")
+        return_offline_gift(
+            actor=books.treasurer, gift=gift, returned_on=day + RETURNED_AFTER, reason="bounced"
+        )
+        books.recorded(postings=1, bank=-cents)
 
     def _pledge(self, books: DemoBooks) -> Pledge:
         if self.pledge is None:

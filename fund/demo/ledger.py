@@ -37,6 +37,10 @@ CLOSED_THROUGH = date(2026, 9, 30)
 UNION_LOCALS = ["Local 11", "Local 399", "Local 1877", "Local 5", "Local 2850", "Local 1000"]
 # A donor gives $100 twice by mistake; the second gift is refunded the same day.
 MISTAKEN_GIFT = (date(2026, 2, 14), 10_000)
+# A local's check received at the year's end bounces: the treasurer takes it back. After the last
+# day's payments, so that it changes none of them.
+RETURNED_CHECK = (date(2026, 11, 18), "Local 5", 75_000)
+RETURNED_AFTER = timedelta(days=5)
 
 
 class DemoMoney(Protocol):
@@ -57,6 +61,10 @@ class DemoMoney(Protocol):
 
     def union_check(self, books: "DemoBooks", day: date, local: str, cents: int) -> None:
         """A union local's check received on `day`, deposited the next day."""
+
+    def returned_check(self, books: "DemoBooks", day: date, local: str, cents: int) -> None:
+        """A union local's check received on `day`, deposited the next day, and returned unpaid
+        by the bank RETURNED_AFTER later: taken back (Refunds ← Bank)."""
 
 
 @dataclass(frozen=True)
@@ -222,6 +230,7 @@ def seed_fund(
             _pay_for_case(books, rng, day, f"C-{day.year}-{case_number:04d}")
         _bonds(books, day)
         day += timedelta(days=1)
+    books.money.returned_check(books, *RETURNED_CHECK)
     books.cases.open_business(books)
     close_books(fund=fund, through=CLOSED_THROUGH, actor=treasurer, reason="Quarter-end close")
     return fund
@@ -312,6 +321,18 @@ class LedgerMoney:
             on=day + timedelta(days=1),
             kind=Kind.DEPOSIT,
             memo=f"Deposit of the check from {local}",
+        )
+
+    def returned_check(self, books: DemoBooks, day: date, local: str, cents: int) -> None:
+        """A union local's check deposited, then returned unpaid by the bank."""
+        self.union_check(books, day, local, cents)
+        books.post(
+            Role.REFUNDS,
+            Role.BANK,
+            cents,
+            on=day + RETURNED_AFTER,
+            kind=Kind.REFUND,
+            memo=f"Check from {local}: returned unpaid by the bank",
         )
 
 

@@ -43,7 +43,8 @@ def test_the_demo_years_gifts_are_donations_with_the_books_of_the_ledger_alone(
 
     progress = fund_progress(fund)
     assert progress.raised == 10_703_000  # $107,030, as the demo has always raised
-    assert (progress.gifts_gross, progress.refunds) == (10_713_000, 10_000)
+    # The refunded card gift ($100) and Local 5's check that bounced ($750), each taken back.
+    assert (progress.gifts_gross, progress.refunds) == (10_788_000, 85_000)
     assert balances(fund) == balances(ledger_only)
     assert monthly_flows(fund, until=fund.head.closed_through) == monthly_flows(
         ledger_only, until=ledger_only.head.closed_through
@@ -60,6 +61,8 @@ def test_the_demo_years_gifts_are_donations_with_the_books_of_the_ledger_alone(
     checks = gifts.filter(method=Gift.Method.CHECK)
     assert checks.count() == Deposit.objects.filter(fund=fund).count() > 20
     assert not checks.filter(deposit__isnull=True).exists()
+    (bounced,) = checks.filter(status=Gift.Status.REFUNDED)
+    assert (bounced.donor.organisation, bounced.refunded_cents) == ("Local 5", 75_000)
     pledge = Pledge.objects.get(fund=fund)
     assert pledge.gifts.exists()
     payouts = Payout.objects.filter(fund=fund)
