@@ -36,6 +36,7 @@ from donations.queries import (
 )
 from donations.services.offline import (
     DonorDetails,
+    ReturnReason,
     record_deposit,
     record_offline_gift,
     record_pledge,
@@ -172,7 +173,7 @@ class DepositIn(Schema):
 class GiftReturnIn(Schema):
     """Taking back an offline gift that did not hold (a bounced check, one recorded by mistake)."""
 
-    reason: Literal["bounced", "stopped", "mistake", "given_back"]
+    reason: ReturnReason
     returned_on: Annotated[date, book_day("The day it is taken back")]
 
 

@@ -11,6 +11,7 @@ ledger through post_transaction, under keys of the `gift:` and `deposit:` namesp
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
@@ -389,7 +390,8 @@ def _checked_organisation_key(name: str) -> str:
 
 # Why an offline gift is taken back. A fixed list, not free text: the words reach the ledger's
 # memo, which auditors and exports read, and must never name anyone.
-RETURN_REASONS: dict[str, str] = {
+ReturnReason = Literal["bounced", "stopped", "mistake", "given_back"]
+RETURN_REASONS: dict[ReturnReason, str] = {
     "bounced": "returned unpaid by the bank",
     "stopped": "payment stopped by the donor",
     "mistake": "recorded by mistake",

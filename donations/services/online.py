@@ -575,9 +575,9 @@ def _gift_of_charge(charge: Object) -> Gift:
             paid_at=int(charge.get("created") or 0),
             customer=charge.get("billing_details") or {},
         )
-    if gift.stripe_charge != charge["id"]:
-        gift.stripe_charge = charge["id"]
-        gift.save(update_fields=["stripe_charge"])
+        if gift.stripe_charge != charge["id"]:
+            gift.stripe_charge = charge["id"]
+            gift.save(update_fields=["stripe_charge"])
     return gift
 
 
