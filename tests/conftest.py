@@ -1,6 +1,7 @@
 """Personas and shared fixtures: permission tests read like stories."""
 
 import time
+from datetime import timedelta
 from io import StringIO
 
 import pyotp
@@ -15,6 +16,25 @@ from fund.ledger.privileges import as_owner
 from fund.security.roles import StaffRole
 
 PASSWORD = "correct horse battery staple"
+# Far longer than a test takes; one that would start closer to midnight waits for the new day.
+MIDNIGHT_MARGIN_SECONDS = 30
+
+
+@pytest.fixture(autouse=True)
+def clear_of_midnight():
+    """Start no test in the last seconds of a day in TIME_ZONE: wait for the next day instead.
+
+    Tests ask for today when they run (tests/fund/conftest.py `today`), and the database's checks
+    count from its own today (fund_today()); a test that began at 23:59:59 would set up on one
+    day and assert on the next.
+    """
+    from django.utils import timezone
+
+    now = timezone.localtime()
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    left = (midnight - now).total_seconds()
+    if left < MIDNIGHT_MARGIN_SECONDS:
+        time.sleep(left + 0.5)
 
 
 def bearer(token: str) -> dict[str, str]:

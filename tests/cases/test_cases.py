@@ -29,7 +29,6 @@ from fund.security.fields import EncryptedTextField
 from tests.conftest import run
 
 Status = Case.Status
-YEAR = timezone.localdate().year
 
 
 def opened(actor, **fields) -> Case:
@@ -60,17 +59,22 @@ def at_status(actor, status: str) -> Case:
 
 @pytest.mark.django_db
 def test_references_count_up_per_year_and_str_is_the_ref(coordinator):
+    year = timezone.localdate().year
     first = opened(coordinator)
     second = opened(coordinator)
 
-    assert (first.ref, second.ref) == (f"C-{YEAR}-0001", f"C-{YEAR}-0002")
-    assert (first.year, first.number) == (YEAR, 1)
-    assert str(second) == f"C-{YEAR}-0002"
-    assert CaseCounter.objects.get(year=YEAR).last == 2
+    assert (first.ref, second.ref) == (
+        f"C-{year}-0001",
+        f"C-{year}-0002",
+    )
+    assert (first.year, first.number) == (year, 1)
+    assert str(second) == f"C-{year}-0002"
+    assert CaseCounter.objects.get(year=year).last == 2
 
 
 @pytest.mark.django_db
 def test_a_rolled_back_open_gives_its_number_back(coordinator):
+    year = timezone.localdate().year
     opened(coordinator)
 
     def open_then_fail() -> None:
@@ -81,20 +85,22 @@ def test_a_rolled_back_open_gives_its_number_back(coordinator):
     with pytest.raises(RuntimeError):
         open_then_fail()
 
-    assert opened(coordinator).ref == f"C-{YEAR}-0002"
+    assert opened(coordinator).ref == f"C-{year}-0002"
     assert Case.objects.count() == 2
 
 
 @pytest.mark.django_db
 def test_a_refused_open_takes_no_number(coordinator):
+    year = timezone.localdate().year
     with pytest.raises(CaseError):
         open_case(actor=coordinator, legal_name="Test Person", a_number="12")
 
-    assert opened(coordinator).ref == f"C-{YEAR}-0001"
+    assert opened(coordinator).ref == f"C-{year}-0001"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_opens_take_1_to_20_without_gap_or_duplicate(coordinator):
+    year = timezone.localdate().year
     barrier = threading.Barrier(20)
     refs: list[str] = []
     errors: list[BaseException] = []
@@ -115,9 +121,9 @@ def test_twenty_concurrent_opens_take_1_to_20_without_gap_or_duplicate(coordinat
         thread.join()
 
     assert errors == []
-    assert sorted(refs) == [f"C-{YEAR}-{n:04d}" for n in range(1, 21)]
+    assert sorted(refs) == [f"C-{year}-{n:04d}" for n in range(1, 21)]
     assert sorted(Case.objects.values_list("number", flat=True)) == list(range(1, 21))
-    assert CaseCounter.objects.get(year=YEAR).last == 20
+    assert CaseCounter.objects.get(year=year).last == 20
 
 
 # Opening
@@ -201,6 +207,7 @@ def test_a_malformed_a_number_is_refused_without_echoing_it(coordinator, typed):
 def test_a_duplicate_a_number_is_a_warning_with_the_refs_the_opener_may_see(
     coordinator, other_coordinator, legal_director
 ):
+    year = timezone.localdate().year
     mine = opened(coordinator, a_number="A012345678")
     opened(other_coordinator, a_number="12345678")
 
@@ -209,9 +216,13 @@ def test_a_duplicate_a_number_is_a_warning_with_the_refs_the_opener_may_see(
 
     assert second.case.pk is not None
     assert (second.duplicates, second.hidden_duplicates) == ([mine.ref], 1)
-    assert as_director.duplicates == [f"C-{YEAR}-0001", f"C-{YEAR}-0002", f"C-{YEAR}-0003"]
+    assert as_director.duplicates == [
+        f"C-{year}-0001",
+        f"C-{year}-0002",
+        f"C-{year}-0003",
+    ]
     assert as_director.hidden_duplicates == 0
-    assert opened(coordinator, a_number="A987654321").ref == f"C-{YEAR}-0005"
+    assert opened(coordinator, a_number="A987654321").ref == f"C-{year}-0005"
 
 
 @pytest.mark.django_db

@@ -47,16 +47,18 @@ from fund.models import Fund, Transaction
 from fund.security.fields import EncryptedTextField
 from tests.cases.test_need_to_know import text_in_table
 from tests.conftest import run
-from tests.fund.conftest import give_check
+from tests.fund.conftest import give_check, today
 
 CANARY_NAME = "Zyxwvut Canaryname"
 CANARY_A_NUMBER = "A246813579"
 CANARY_DIGITS = "246813579"
 NEEDLES = (CANARY_NAME, "Canaryname", CANARY_DIGITS)
-TODAY = timezone.localdate()
-# The default CASE_RETENTION_DAYS is 365: a case closed today is purged from day 366 on.
-PURGE_DAY = TODAY + timedelta(days=366)
 HOLD_REFUSED = "Only a legal director or an admin can place or lift a legal hold."
+
+
+def purge_day() -> date:
+    """The default CASE_RETENTION_DAYS is 365: a case closed today is purged from day 366 on."""
+    return today() + timedelta(days=366)
 
 
 def exactly(message: str) -> str:
@@ -79,14 +81,14 @@ def fund(db) -> Fund:
         slug="valley",
         goal_cents=15_000_000,
     )
-    give_check(fund, 10_000_000, key="gift:retention", on=TODAY - timedelta(days=1))
+    give_check(fund, 10_000_000, key="gift:retention", on=today() - timedelta(days=1))
     return fund
 
 
-def closed_case(actor, name: str = "Ana Invented", *, closed_on: date = TODAY) -> Case:
+def closed_case(actor, name: str = "Ana Invented", *, closed_on: date | None = None) -> Case:
     case = open_case(actor=actor, legal_name=name).case
     change_status(actor=actor, case=case, to=Case.Status.CLOSED)
-    Case.objects.filter(pk=case.pk).update(closed_on=closed_on)
+    Case.objects.filter(pk=case.pk).update(closed_on=closed_on or today())
     return Case.objects.get(pk=case.pk)
 
 
@@ -133,12 +135,12 @@ def canary_case(fund, coordinator, treasurer, other_treasurer, root) -> Case:
         obligor_contact=f"{CANARY_NAME}@example.org",
         obligor_attested=True,
         receipt_number=f"EAZ-{CANARY_DIGITS}",
-        posted_on=TODAY,
+        posted_on=today(),
         idempotency_key="bond-1",
     )
-    cancel_bond(actor=treasurer, bond=bond, cancelled_on=TODAY)
+    cancel_bond(actor=treasurer, bond=bond, cancelled_on=today())
     record_bond_refund(
-        actor=treasurer, bond=bond, principal_cents=150_000, interest_cents=120, received_on=TODAY
+        actor=treasurer, bond=bond, principal_cents=150_000, interest_cents=120, received_on=today()
     )
     attorney = create_payee(actor=coordinator, kind=Payee.Kind.ATTORNEY, name="Ana Abogada")
     asked = request_disbursement(
@@ -153,7 +155,7 @@ def canary_case(fund, coordinator, treasurer, other_treasurer, root) -> Case:
     )
     approve_disbursement(actor=treasurer, disbursement=asked)
     pay_disbursement(
-        actor=other_treasurer, disbursement=asked, method="check", reference="1001", paid_on=TODAY
+        actor=other_treasurer, disbursement=asked, method="check", reference="1001", paid_on=today()
     )
     upload_document(
         actor=coordinator,
@@ -202,7 +204,7 @@ def mentions_canary(values: list[str]) -> bool:
 def test_a_dry_run_lists_the_expired_case_with_counts_and_changes_nothing(canary_case, root):
     before = ciphertexts()
 
-    report = purge_expired(today=PURGE_DAY)
+    report = purge_expired(today=purge_day())
 
     assert report.applied is False
     assert report.refs == [canary_case.ref]
@@ -224,7 +226,7 @@ def test_a_purge_leaves_the_person_nowhere_and_the_books_verify(
 
     # The document's file goes when the purge commits.
     with django_capture_on_commit_callbacks(execute=True):
-        report = purge_expired(apply=True, today=PURGE_DAY)
+        report = purge_expired(apply=True, today=purge_day())
 
     assert report.applied is True
     assert report.refs == [canary_case.ref]
@@ -265,12 +267,12 @@ def test_a_purge_leaves_the_person_nowhere_and_the_books_verify(
     for needle in NEEDLES:
         assert needle not in logged
 
-    assert purge_expired(apply=True, today=PURGE_DAY).refs == []
+    assert purge_expired(apply=True, today=purge_day()).refs == []
 
 
 @pytest.mark.django_db
 def test_the_retention_period_and_legal_hold_decide_what_is_purged(coordinator, legal_director):
-    day = TODAY
+    day = today()
     expired = closed_case(coordinator, "Ana Invented", closed_on=day - timedelta(days=366))
     just_in = closed_case(coordinator, "Beto Invented", closed_on=day - timedelta(days=365))
     held = closed_case(coordinator, "Cruz Invented", closed_on=day - timedelta(days=900))
@@ -293,10 +295,10 @@ def test_the_retention_period_and_legal_hold_decide_what_is_purged(coordinator, 
 @pytest.mark.django_db
 def test_a_longer_retention_period_keeps_cases_longer(coordinator, settings):
     settings.CASE_RETENTION_DAYS = 730
-    case = closed_case(coordinator, closed_on=TODAY - timedelta(days=400))
+    case = closed_case(coordinator, closed_on=today() - timedelta(days=400))
 
-    assert purge_expired(apply=True, today=TODAY).refs == []
-    assert purge_expired(apply=True, today=TODAY + timedelta(days=331)).refs == [case.ref]
+    assert purge_expired(apply=True, today=today()).refs == []
+    assert purge_expired(apply=True, today=today() + timedelta(days=331)).refs == [case.ref]
 
 
 @pytest.mark.django_db
@@ -310,13 +312,13 @@ def test_a_case_whose_bond_is_not_yet_refunded_is_kept(fund, coordinator):
         amount_cents=150_000,
         obligor_name="Obligor Invented",
         obligor_attested=True,
-        posted_on=TODAY,
+        posted_on=today(),
         idempotency_key="bond-open",
     )
     change_status(actor=coordinator, case=case, to=Case.Status.RELEASED)
     change_status(actor=coordinator, case=case, to=Case.Status.CLOSED)
 
-    report = purge_expired(apply=True, today=PURGE_DAY)
+    report = purge_expired(apply=True, today=purge_day())
 
     assert (report.refs, report.money_open) == ([], [case.ref])
     assert Bond.objects.get(case=case).obligor_name == "Obligor Invented"
@@ -324,7 +326,7 @@ def test_a_case_whose_bond_is_not_yet_refunded_is_kept(fund, coordinator):
 
 @pytest.mark.django_db
 def test_only_an_admin_or_the_operator_purges(coordinator, legal_director, treasurer, admin_user):
-    case = closed_case(coordinator, closed_on=TODAY - timedelta(days=400))
+    case = closed_case(coordinator, closed_on=today() - timedelta(days=400))
 
     for user in (coordinator, legal_director, treasurer):
         with pytest.raises(NotAllowed, match=exactly("Only an admin can purge expired cases.")):
@@ -360,7 +362,7 @@ def test_a_legal_director_or_an_admin_holds_a_case_with_a_reason(
 
 @pytest.mark.django_db
 def test_a_purged_case_takes_no_hold_and_no_hearing(coordinator, legal_director):
-    case = closed_case(coordinator, closed_on=TODAY - timedelta(days=400))
+    case = closed_case(coordinator, closed_on=today() - timedelta(days=400))
     purge_expired(apply=True)
 
     with pytest.raises(CaseError, match=f"^{case.ref} was purged: there is nothing left to hold.$"):
@@ -379,10 +381,10 @@ def test_a_purged_case_takes_no_hold_and_no_hearing(coordinator, legal_director)
 
 @pytest.mark.django_db
 def test_the_command_is_a_dry_run_unless_applied(coordinator, legal_director):
-    case = closed_case(coordinator, closed_on=TODAY - timedelta(days=400))
-    held = closed_case(coordinator, "Beto Invented", closed_on=TODAY - timedelta(days=400))
+    case = closed_case(coordinator, closed_on=today() - timedelta(days=400))
+    held = closed_case(coordinator, "Beto Invented", closed_on=today() - timedelta(days=400))
     set_legal_hold(actor=legal_director, case=held, hold=True, reason="Subpoena")
-    cutoff = f"{TODAY - timedelta(days=365):%Y-%m-%d}"
+    cutoff = f"{today() - timedelta(days=365):%Y-%m-%d}"
 
     dry = run("purge_expired")
     applied = run("purge_expired", "--apply")
@@ -397,7 +399,7 @@ def test_the_command_is_a_dry_run_unless_applied(coordinator, legal_director):
         f"0 documents.\nKept {held.ref}: on legal hold.\n"
         f"Purged 1 cases closed before {cutoff}.\n"
     )
-    assert run("purge_expired", "--apply", "--today", f"{TODAY:%Y-%m-%d}").startswith(
+    assert run("purge_expired", "--apply", "--today", f"{today():%Y-%m-%d}").startswith(
         f"Kept {held.ref}"
     )
     with pytest.raises(CommandError, match=re.escape("--today must be a date as YYYY-MM-DD")):

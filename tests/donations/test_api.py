@@ -13,8 +13,9 @@ from fund.security.models import AccessLog
 from fund.security.tokens import issue_api_token
 from tests.conftest import bearer
 from tests.donations.conftest import Role, balances
-from tests.donations.test_offline import DAY, LOCAL_26, TODAY, deposit, give, key, pledge
+from tests.donations.test_offline import LOCAL_26, deposit, give, key, pledge, received_day
 from tests.donations.test_staff_screens import ROSA
+from tests.fund.conftest import today, tomorrow
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def check_body(**fields) -> dict:
     body = {
         "method": "check",
         "amount": 25_000,
-        "received_on": DAY.isoformat(),
+        "received_on": received_day().isoformat(),
         "reference": "1207",
         "donor": {"kind": "person", "email": "ana@example.org", "name": "Ana Flores"},
         "idempotency_key": key(),
@@ -48,14 +49,14 @@ def check_body(**fields) -> dict:
 
 @pytest.fixture
 def gifts(fund, treasurer):
-    promise = pledge(fund, treasurer, 1_000_000, TODAY - timedelta(days=1))
+    promise = pledge(fund, treasurer, 1_000_000, today() - timedelta(days=1))
     check = give(fund, treasurer, 12_345, reference="991")
     return {
         "check": check,
         "cash": give(fund, treasurer, 5_000, "cash", donor=ROSA, anonymous=True),
         "wire": give(fund, treasurer, 400_000, "wire", donor=None, pledge=promise, reference="W"),
         "pledge": promise,
-        "deposit": deposit(fund, treasurer, [check], on=TODAY),
+        "deposit": deposit(fund, treasurer, [check], on=today()),
     }
 
 
@@ -81,7 +82,7 @@ def test_a_treasurer_records_a_check_through_the_api(client, fund, treasurer):
         "refunded": 0,
         "disputed": 0,
         "anonymous": False,
-        "received_on": DAY.isoformat(),
+        "received_on": received_day().isoformat(),
         "reference": "1207",
         "donor": gift.donor_id,
         "donor_label": "Ana Flores",
@@ -111,7 +112,7 @@ def test_the_same_key_returns_the_same_gift_and_other_values_are_a_conflict(
 
 
 def test_a_gift_toward_a_pledge_by_api_is_the_pledging_organisations(client, fund, treasurer):
-    promise = pledge(fund, treasurer, 100_000, TODAY)
+    promise = pledge(fund, treasurer, 100_000, today())
 
     response = post_gift(
         client, treasurer, check_body(method="ach", donor=None, pledge=promise.pk, reference="")
@@ -135,7 +136,7 @@ def test_a_gift_toward_a_pledge_by_api_is_the_pledging_organisations(client, fun
         ),
         ({"donor": {"kind": "person", "email": "not-an-address"}}, 400, "Enter an e-mail address"),
         ({"pledge": 424242}, 400, "There is no pledge #424242."),
-        ({"received_on": (TODAY + timedelta(days=1)).isoformat()}, 400, "cannot be in the future"),
+        ({"received_on": lambda: tomorrow().isoformat()}, 400, "cannot be in the future"),
         ({"amount": 0}, 422, None),
         ({"amount": "12.50"}, 422, None),
         ({"method": "card"}, 422, None),
@@ -146,6 +147,7 @@ def test_a_gift_toward_a_pledge_by_api_is_the_pledging_organisations(client, fun
 def test_a_refused_gift_is_a_clear_error_and_writes_nothing(
     client, fund, treasurer, fields, status, detail
 ):
+    fields = {name: value() if callable(value) else value for name, value in fields.items()}  # days
     response = post_gift(client, treasurer, check_body(**fields))
 
     assert response.status_code == status, response.content
@@ -215,10 +217,12 @@ def test_the_gift_filters_and_their_bounds(client, treasurer, gifts):
     headers = token_for(treasurer)
 
     assert client.get(url, {"method": "wire"}, **headers).json()["count"] == 1
-    assert client.get(url, {"start": TODAY.isoformat()}, **headers).json()["count"] == 0
+    assert client.get(url, {"start": today().isoformat()}, **headers).json()["count"] == 0
     assert client.get(url, {"limit": 1, "offset": 1}, **headers).json()["count"] == 3
     assert len(client.get(url, {"limit": 1}, **headers).json()["items"]) == 1
-    bad = client.get(url, {"start": TODAY.isoformat(), "end": DAY.isoformat()}, **headers)
+    bad = client.get(
+        url, {"start": today().isoformat(), "end": received_day().isoformat()}, **headers
+    )
     assert (bad.status_code, bad.json()) == (400, {"detail": "start must be on or before end."})
     assert client.get(url, {"start": "1999-01-01"}, **headers).status_code == 422
     assert client.get(url, {"limit": 501}, **headers).status_code == 422
@@ -231,7 +235,7 @@ def test_deposits_pledges_and_payouts_read_for_gift_readers(client, auditor, fun
         fund=fund,
         stripe_payout="po_1",
         amount_cents=9_000,
-        arrival_date=TODAY,
+        arrival_date=today(),
         reconciliation=Payout.Reconciliation.MISMATCHED,
         differences=["fees: Stripe $3.20, ledger $3.10"],
     )
@@ -241,7 +245,7 @@ def test_deposits_pledges_and_payouts_read_for_gift_readers(client, auditor, fun
     assert slip == {
         "id": gifts["deposit"].pk,
         "fund": "valley",
-        "deposited_on": TODAY.isoformat(),
+        "deposited_on": today().isoformat(),
         "reference": "SLIP-7",
         "amount": 12_345,
         "gifts": [gifts["check"].pk],
@@ -314,7 +318,7 @@ def test_a_treasurer_deposits_checks_and_cash_through_the_api_once_per_key(clien
     cash = give(fund, treasurer, 5_000, "cash")
     body = {
         "gifts": [cash.pk, check.pk],
-        "deposited_on": TODAY.isoformat(),
+        "deposited_on": today().isoformat(),
         "reference": "SLIP-12",
         "idempotency_key": key(),
     }
@@ -344,14 +348,19 @@ def test_a_treasurer_deposits_checks_and_cash_through_the_api_once_per_key(clien
         ({"gifts": []}, 422, ""),
         ({"deposited_on": "2026-02-30"}, 422, ""),
         ({"idempotency_key": "has spaces"}, 422, ""),
-        ({"deposited_on": (DAY - timedelta(days=1)).isoformat()}, 400, "received"),
+        (
+            {"deposited_on": lambda: (received_day() - timedelta(days=1)).isoformat()},
+            400,
+            "received",
+        ),
     ],
 )
 def test_a_bad_deposit_is_a_clear_error_and_moves_nothing(
     client, fund, treasurer, change, status, detail
 ):
+    change = {name: value() if callable(value) else value for name, value in change.items()}  # days
     check = give(fund, treasurer, 12_345, reference="991")
-    body = {"gifts": [check.pk], "deposited_on": TODAY.isoformat(), "idempotency_key": key()}
+    body = {"gifts": [check.pk], "deposited_on": today().isoformat(), "idempotency_key": key()}
 
     answer = post(client, treasurer, "/funds/valley/deposits", body | change)
 
@@ -366,7 +375,7 @@ def test_a_treasurer_records_a_pledge_through_the_api(client, fund, treasurer):
     body = {
         "organisation": "Teamsters Local 26",
         "amount": 1_000_000,
-        "due_on": (TODAY + timedelta(days=90)).isoformat(),
+        "due_on": (today() + timedelta(days=90)).isoformat(),
         "note": "Pledged at the membership meeting",
         "idempotency_key": key(),
     }
@@ -400,7 +409,7 @@ def test_only_treasurers_record_deposits_and_pledges(client, fund, treasurer, re
         client,
         user,
         "/funds/valley/deposits",
-        {"gifts": [check.pk], "deposited_on": TODAY.isoformat(), "idempotency_key": key()},
+        {"gifts": [check.pk], "deposited_on": today().isoformat(), "idempotency_key": key()},
     )
     pledge_answer = post(
         client,
@@ -409,7 +418,7 @@ def test_only_treasurers_record_deposits_and_pledges(client, fund, treasurer, re
         {
             "organisation": "Local 5",
             "amount": 100,
-            "due_on": TODAY.isoformat(),
+            "due_on": today().isoformat(),
             "idempotency_key": key(),
         },
     )
@@ -423,17 +432,17 @@ def test_a_treasurer_takes_a_gift_back_and_voids_a_deposit_through_the_api(
     client, fund, treasurer, auditor
 ):
     bounced = give(fund, treasurer, 30_000, reference="333")
-    slip = deposit(fund, treasurer, [bounced], on=TODAY)
+    slip = deposit(fund, treasurer, [bounced], on=today())
     other = give(fund, treasurer, 20_000, reference="444")
-    second = deposit(fund, treasurer, [other], on=TODAY)
-    when = {"returned_on": TODAY.isoformat()}
+    second = deposit(fund, treasurer, [other], on=today())
+    when = {"returned_on": today().isoformat()}
 
     refused = post(client, auditor, f"/gifts/{bounced.pk}/return", {"reason": "bounced", **when})
     unknown = post(client, treasurer, f"/gifts/{bounced.pk}/return", {"reason": "no", **when})
     taken = post(client, treasurer, f"/gifts/{bounced.pk}/return", {"reason": "bounced", **when})
-    held = post(client, treasurer, f"/deposits/{slip.pk}/void", {"voided_on": TODAY.isoformat()})
+    held = post(client, treasurer, f"/deposits/{slip.pk}/void", {"voided_on": today().isoformat()})
     voided = post(
-        client, treasurer, f"/deposits/{second.pk}/void", {"voided_on": TODAY.isoformat()}
+        client, treasurer, f"/deposits/{second.pk}/void", {"voided_on": today().isoformat()}
     )
 
     assert (refused.status_code, unknown.status_code) == (403, 422)

@@ -4,12 +4,11 @@ refused with nothing written, and kept in history without the encrypted values."
 import re
 import threading
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core import mail
 from django.db import connection, transaction
-from django.utils import timezone
 
 from donations.errors import DonationError
 from donations.models import Deposit, Donor, DonorEvent, Gift, GiftEvent, Pledge
@@ -36,21 +35,25 @@ from fund.ledger.models import Transaction
 from fund.ledger.services import close_books, create_fund, reverse_transaction
 from fund.ledger.verify import verify_fund
 from tests.donations.conftest import OPENED, Role, balances
+from tests.fund.conftest import today, tomorrow
 
 pytestmark = pytest.mark.django_db
 
 Kind = Transaction.Kind
-TODAY = timezone.localdate()
-DAY = TODAY - timedelta(days=20)
 ANA = DonorDetails(kind=Donor.Kind.PERSON, email="Ana.Flores@example.org", name="Ana Flores")
 LOCAL_26 = DonorDetails(kind=Donor.Kind.ORGANISATION, organisation="Teamsters Local 26")
+
+
+def received_day() -> date:
+    """The day the tests' checks arrive: twenty days ago, in a month that may be closed or open."""
+    return today() - timedelta(days=20)
 
 
 def key() -> str:
     return str(uuid.uuid4())
 
 
-def give(fund, actor, cents, method="check", *, donor=ANA, on=DAY, reference=None, **extra):
+def give(fund, actor, cents, method="check", *, donor=ANA, on=None, reference=None, **extra):
     """Record an offline gift as a treasurer's form would, each with a fresh key."""
     if reference is None:
         reference = "1001" if method == "check" else ""
@@ -59,7 +62,7 @@ def give(fund, actor, cents, method="check", *, donor=ANA, on=DAY, reference=Non
         fund=fund,
         method=method,
         amount_cents=cents,
-        received_on=on,
+        received_on=on or received_day(),
         donor=donor,
         reference=reference,
         idempotency_key=extra.pop("idempotency_key", None) or key(),
@@ -67,12 +70,12 @@ def give(fund, actor, cents, method="check", *, donor=ANA, on=DAY, reference=Non
     )
 
 
-def deposit(fund, actor, gifts, *, on=DAY + timedelta(days=5), **extra):
+def deposit(fund, actor, gifts, *, on=None, **extra):
     return record_deposit(
         actor=actor,
         fund=fund,
         gift_ids=[gift.pk for gift in gifts],
-        deposited_on=on,
+        deposited_on=on or received_day() + timedelta(days=5),
         reference=extra.pop("reference", "SLIP-7"),
         idempotency_key=extra.pop("idempotency_key", None) or key(),
     )
@@ -93,14 +96,14 @@ def test_a_check_is_booked_to_undeposited_funds_to_the_cent(fund, treasurer):
     assert balances(fund) == {Role.UNDEPOSITED: 123_456, Role.CONTRIBUTIONS: -123_456}
     txn = gift.transaction
     assert txn.kind == Kind.GIFT_OFFLINE
-    assert txn.effective_date == DAY
+    assert txn.effective_date == received_day()
     assert txn.idempotency_key == f"gift:{gift.row_key}"
     assert txn.recorded_by == treasurer
     assert txn.memo == f"Check no. 4417 (gift #{gift.pk})"
     assert sorted(txn.postings.values_list("amount_cents", flat=True)) == [-123_456, 123_456]
     gift.refresh_from_db()
     assert (gift.status, gift.method, gift.reference) == (Gift.Status.PAID, "check", "4417")
-    assert (gift.received_on, gift.recorded_by, gift.deposit) == (DAY, treasurer, None)
+    assert (gift.received_on, gift.recorded_by, gift.deposit) == (received_day(), treasurer, None)
 
 
 def test_cash_waits_in_undeposited_funds_too(fund, treasurer):
@@ -209,7 +212,7 @@ def test_two_treasurers_keys_never_collide(fund, treasurer, other_treasurer):
         ({"cents": 10_000_000_01}, "Enter at most $10,000,000.00, the largest amount accepted."),
         ({"method": "card"}, "An offline gift is a check, cash, an ACH transfer or a wire."),
         ({"reference": " "}, "Enter the check number."),
-        ({"on": TODAY + timedelta(days=1)}, "The day received cannot be in the future."),
+        ({"on": tomorrow}, "The day received cannot be in the future."),
         ({"donor": None}, "Say who gave: a person's e-mail address or an organisation's name."),
         ({"donor": DonorDetails(kind="person", name="No Email")}, "Enter an e-mail address"),
         ({"donor": DonorDetails(kind="organisation")}, "Enter the organisation's name."),
@@ -218,6 +221,7 @@ def test_two_treasurers_keys_never_collide(fund, treasurer, other_treasurer):
     ],
 )
 def test_a_refused_gift_writes_nothing(fund, treasurer, change, message):
+    change = {name: value() if callable(value) else value for name, value in change.items()}  # days
     values = {"cents": 10_000, "method": "check", "reference": "77"} | change
     cents, method = values.pop("cents"), values.pop("method")
 
@@ -227,7 +231,7 @@ def test_a_refused_gift_writes_nothing(fund, treasurer, change, message):
 
 
 def test_a_gift_received_on_a_closed_day_is_refused(fund, treasurer):
-    close_books(fund=fund, through=DAY, actor=treasurer)
+    close_books(fund=fund, through=received_day(), actor=treasurer)
 
     with pytest.raises(BooksClosed):
         give(fund, treasurer, 10_000)
@@ -256,7 +260,7 @@ def test_only_a_treasurer_records_gifts_deposits_and_pledges(fund, treasurer, re
             fund=fund,
             organisation="Local 26",
             amount_cents=100,
-            due_on=TODAY,
+            due_on=today(),
             idempotency_key=key(),
         )
     with pytest.raises(NotAllowed):
@@ -286,7 +290,7 @@ def test_a_deposit_moves_its_checks_and_cash_to_the_bank_to_the_cent(fund, treas
     assert (txn.kind, txn.idempotency_key, txn.effective_date) == (
         Kind.DEPOSIT,
         f"deposit:{slip.pk}",
-        DAY + timedelta(days=5),
+        received_day() + timedelta(days=5),
     )
     assert txn.source_ref == "SLIP-7"
     assert txn.memo == f"Deposit #{slip.pk}: 3 checks and cash"
@@ -351,7 +355,11 @@ def test_a_deposit_that_cannot_be_is_refused_with_nothing_written(fund, treasure
     )
     check = give(other if case == "other fund" else fund, treasurer, 10_000)
     ids = {"unknown": [check, Gift(pk=check.pk + 1000)], "none": []}.get(case, [check])
-    on = DAY - timedelta(days=1) if case == "before received" else DAY + timedelta(days=1)
+    on = (
+        received_day() - timedelta(days=1)
+        if case == "before received"
+        else received_day() + timedelta(days=1)
+    )
 
     with pytest.raises(DonationError, match=message):
         deposit(fund, treasurer, ids, on=on)
@@ -375,7 +383,7 @@ def pledge(fund, actor, cents, due_on, organisation="Teamsters Local 26"):
 
 
 def test_gifts_toward_a_pledge_count_as_received_and_the_rest_is_outstanding(fund, treasurer):
-    promise = pledge(fund, treasurer, 1_000_000, TODAY + timedelta(days=30))
+    promise = pledge(fund, treasurer, 1_000_000, today() + timedelta(days=30))
     give(fund, treasurer, 250_000, donor=None, pledge=promise)
     give(fund, treasurer, 125_050, "ach", donor=LOCAL_26, pledge=promise, reference="A-1")
     give(fund, treasurer, 99_999, donor=LOCAL_26)  # not toward the pledge
@@ -388,9 +396,9 @@ def test_gifts_toward_a_pledge_count_as_received_and_the_rest_is_outstanding(fun
 
 
 def test_a_pledge_due_and_not_fully_received_is_overdue(fund, treasurer):
-    late = pledge(fund, treasurer, 500_000, TODAY - timedelta(days=1))
-    met = pledge(fund, treasurer, 100_000, TODAY - timedelta(days=1), "SEIU Local 87")
-    pending = pledge(fund, treasurer, 100_000, TODAY + timedelta(days=1), "UFCW Local 5")
+    late = pledge(fund, treasurer, 500_000, today() - timedelta(days=1))
+    met = pledge(fund, treasurer, 100_000, today() - timedelta(days=1), "SEIU Local 87")
+    pending = pledge(fund, treasurer, 100_000, today() + timedelta(days=1), "UFCW Local 5")
     give(fund, treasurer, 499_999, donor=None, pledge=late)
     give(fund, treasurer, 100_000, donor=None, pledge=met)
 
@@ -400,7 +408,7 @@ def test_a_pledge_due_and_not_fully_received_is_overdue(fund, treasurer):
 
 
 def test_a_gift_from_someone_else_toward_a_pledge_is_refused(fund, treasurer):
-    promise = pledge(fund, treasurer, 100_000, TODAY)
+    promise = pledge(fund, treasurer, 100_000, today())
 
     with pytest.raises(DonationError, match=f"Pledge #{promise.pk} is another donor's"):
         give(fund, treasurer, 10_000, donor=ANA, pledge=promise)
@@ -409,7 +417,7 @@ def test_a_gift_from_someone_else_toward_a_pledge_is_refused(fund, treasurer):
 
 
 def test_an_anonymous_gift_toward_a_pledge_is_refused(fund, treasurer):
-    promise = pledge(fund, treasurer, 100_000, TODAY)
+    promise = pledge(fund, treasurer, 100_000, today())
 
     with pytest.raises(DonationError, match="it cannot also be anonymous"):
         give(fund, treasurer, 10_000, donor=None, pledge=promise, anonymous=True)
@@ -417,7 +425,7 @@ def test_an_anonymous_gift_toward_a_pledge_is_refused(fund, treasurer):
 
 
 def test_a_pledge_is_not_money(fund, treasurer):
-    pledge(fund, treasurer, 1_000_000, TODAY)
+    pledge(fund, treasurer, 1_000_000, today())
 
     assert balances(fund) == {}
 
@@ -428,13 +436,13 @@ def test_a_pledge_is_not_money(fund, treasurer):
 def test_a_check_that_bounces_after_its_deposit_leaves_the_bank_and_counts_for_nothing(
     fund, treasurer
 ):
-    promise = pledge(fund, treasurer, 100_000, TODAY - timedelta(days=1))
+    promise = pledge(fund, treasurer, 100_000, today() - timedelta(days=1))
     bounced = give(fund, treasurer, 100_000, donor=None, pledge=promise, reference="666")
     waiting = give(fund, treasurer, 40_000, reference="777")
     deposit(fund, treasurer, [bounced])
 
     returned = return_offline_gift(
-        actor=treasurer, gift=bounced, returned_on=TODAY, reason="bounced"
+        actor=treasurer, gift=bounced, returned_on=today(), reason="bounced"
     )
 
     assert (returned.status, returned.refunded_cents) == (Gift.Status.REFUNDED, 100_000)
@@ -445,12 +453,12 @@ def test_a_check_that_bounces_after_its_deposit_leaves_the_bank_and_counts_for_n
     }
     entry = Transaction.objects.get(kind=Kind.REFUND)
     assert (entry.effective_date, entry.memo) == (
-        TODAY,
+        today(),
         f"Check no. 666 (gift #{bounced.pk}): returned unpaid by the bank",
     )
     (found,) = list_pledges(fund=fund)
     assert (found.received_cents, found.overdue) == (0, True)
-    assert statement_donors(year=DAY.year).filter(pk=bounced.donor_id).count() == 0
+    assert statement_donors(year=received_day().year).filter(pk=bounced.donor_id).count() == 0
     # The check still waiting is deposited as before: nothing was taken from it.
     assert deposit(fund, treasurer, [waiting]).amount_cents == 40_000
     assert verify_fund(fund).ok
@@ -459,7 +467,7 @@ def test_a_check_that_bounces_after_its_deposit_leaves_the_bank_and_counts_for_n
 def test_a_check_taken_back_before_its_deposit_leaves_undeposited_funds(fund, treasurer):
     mistake = give(fund, treasurer, 25_000, reference="111")
 
-    return_offline_gift(actor=treasurer, gift=mistake, returned_on=TODAY, reason="mistake")
+    return_offline_gift(actor=treasurer, gift=mistake, returned_on=today(), reason="mistake")
 
     assert balances(fund) == {Role.CONTRIBUTIONS: -25_000, Role.REFUNDS: 25_000}
     assert list(list_undeposited(fund)) == []
@@ -471,7 +479,7 @@ def test_taking_a_gift_back_twice_takes_it_back_once(fund, treasurer):
     gift = give(fund, treasurer, 25_000, "ach", reference="A-9")
 
     for _ in range(2):
-        return_offline_gift(actor=treasurer, gift=gift, returned_on=TODAY, reason="given_back")
+        return_offline_gift(actor=treasurer, gift=gift, returned_on=today(), reason="given_back")
 
     assert Transaction.objects.filter(kind=Kind.REFUND).count() == 1
     assert balances(fund) == {Role.CONTRIBUTIONS: -25_000, Role.REFUNDS: 25_000}
@@ -481,15 +489,16 @@ def test_taking_a_gift_back_twice_takes_it_back_once(fund, treasurer):
     ("change", "message"),
     [
         ({"reason": "because"}, "Say why the gift is taken back"),
-        ({"returned_on": TODAY + timedelta(days=1)}, "cannot be in the future"),
-        ({"returned_on": DAY - timedelta(days=1)}, "after that day"),
+        ({"returned_on": tomorrow}, "cannot be in the future"),
+        ({"returned_on": lambda: received_day() - timedelta(days=1)}, "after that day"),
     ],
 )
 def test_a_gift_taken_back_wrongly_is_refused_with_nothing_written(
     fund, treasurer, change, message
 ):
     gift = give(fund, treasurer, 25_000)
-    asked = {"reason": "bounced", "returned_on": TODAY, **change}
+    change = {name: value() if callable(value) else value for name, value in change.items()}  # days
+    asked = {"reason": "bounced", "returned_on": today(), **change}
 
     with pytest.raises(DonationError, match=message):
         return_offline_gift(actor=treasurer, gift=gift, **asked)
@@ -506,7 +515,7 @@ def test_the_ledger_alone_never_reverses_an_offline_gift_or_a_deposit(fund, trea
     for entry in (gift.transaction, slip.transaction):
         with pytest.raises(OwnedByWorkflow, match="from its page"):
             reverse_transaction(original=entry, actor=treasurer, memo="Bounced")
-    return_offline_gift(actor=treasurer, gift=gift, returned_on=TODAY, reason="bounced")
+    return_offline_gift(actor=treasurer, gift=gift, returned_on=today(), reason="bounced")
     taken_back = Transaction.objects.get(kind=Kind.REFUND)
     with pytest.raises(OwnedByWorkflow, match="record it as a new gift"):
         reverse_transaction(original=taken_back, actor=treasurer, memo="It cleared after all")
@@ -519,13 +528,13 @@ def test_a_voided_deposit_puts_its_checks_back_to_be_deposited_again(fund, treas
     slip = deposit(fund, treasurer, [first, second])
 
     for _ in range(2):
-        voided = void_deposit(actor=treasurer, deposit=slip, voided_on=TODAY)
+        voided = void_deposit(actor=treasurer, deposit=slip, voided_on=today())
 
     assert voided.void_transaction.reverses_id == slip.transaction_id
     assert Transaction.objects.filter(kind=Kind.REVERSAL).count() == 1
     assert balances(fund) == {Role.UNDEPOSITED: 35_000, Role.CONTRIBUTIONS: -35_000}
     assert [gift.pk for gift in list_undeposited(fund)] == [first.pk, second.pk]
-    again = deposit(fund, treasurer, [first, second], on=TODAY)
+    again = deposit(fund, treasurer, [first, second], on=today())
     assert balances(fund) == {Role.BANK: 35_000, Role.CONTRIBUTIONS: -35_000}
     assert set(again.gifts.values_list("pk", flat=True)) == {first.pk, second.pk}
     assert verify_fund(fund).ok
@@ -535,10 +544,10 @@ def test_a_deposit_holding_a_gift_taken_back_cannot_be_voided(fund, treasurer):
     bounced = give(fund, treasurer, 30_000, reference="333")
     other = give(fund, treasurer, 20_000, reference="444")
     slip = deposit(fund, treasurer, [bounced, other])
-    return_offline_gift(actor=treasurer, gift=bounced, returned_on=TODAY, reason="bounced")
+    return_offline_gift(actor=treasurer, gift=bounced, returned_on=today(), reason="bounced")
 
     with pytest.raises(DonationError, match=f"holds gift #{bounced.pk}, which was taken back"):
-        void_deposit(actor=treasurer, deposit=slip, voided_on=TODAY)
+        void_deposit(actor=treasurer, deposit=slip, voided_on=today())
 
     assert balances(fund)[Role.BANK] == 20_000
     slip.refresh_from_db()
@@ -659,7 +668,7 @@ def history_holds_no_personal_data(table, obj, words) -> bool:
 
 
 def test_the_ledger_verifies_after_gifts_deposits_and_pledges(fund, treasurer):
-    promise = pledge(fund, treasurer, 1_000_000, TODAY)
+    promise = pledge(fund, treasurer, 1_000_000, today())
     checks = [give(fund, treasurer, cents) for cents in (10_000, 20_000, 30_001)]
     give(fund, treasurer, 400_000, "wire", donor=None, pledge=promise, reference="W-9")
     give(fund, treasurer, 5_555, "cash", anonymous=True)

@@ -19,7 +19,8 @@ from fund.ledger.verify import verify_fund
 from fund.security.models import AccessLog
 from tests.donations import stripe_objects as so
 from tests.donations.conftest import Role, balances, completed, page_gift
-from tests.donations.test_offline import DAY, LOCAL_26, TODAY, deposit, give, key, pledge
+from tests.donations.test_offline import LOCAL_26, deposit, give, key, pledge, received_day
+from tests.fund.conftest import today
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ ROSA = DonorDetails(
 @pytest.fixture
 def gifts(fund, treasurer):
     """A check from Ana, anonymous cash from Rosa, a wire from Local 26 toward its pledge."""
-    promise = pledge(fund, treasurer, 1_000_000, TODAY - timedelta(days=1))
+    promise = pledge(fund, treasurer, 1_000_000, today() - timedelta(days=1))
     return {
         "check": give(fund, treasurer, 12_345, reference="=1+2"),
         "cash": give(fund, treasurer, 5_000, "cash", donor=ROSA, anonymous=True),
@@ -75,7 +76,7 @@ def gift_form(fund, **fields) -> dict[str, str]:
         "fund": fund.slug,
         "method": "check",
         "amount": "1,250.50",
-        "received_on": DAY.isoformat(),
+        "received_on": received_day().isoformat(),
         "reference": "5521",
         "pledge": "",
         "donor_kind": "person",
@@ -240,7 +241,7 @@ def test_the_same_form_sent_again_with_other_values_records_nothing_and_gets_a_n
         ({"email": ""}, "A person&#x27;s gift needs their e-mail address."),
         ({"donor_kind": "organisation", "email": ""}, "Enter the organisation&#x27;s name."),
         ({"received_on": "1999-12-31"}, "the books take no other days"),
-        ({"received_on": (TODAY + timedelta(days=2)).isoformat()}, "cannot be in the future"),
+        ({"received_on": (today() + timedelta(days=2)).isoformat()}, "cannot be in the future"),
     ],
 )
 def test_a_bad_gift_form_says_why_and_records_nothing(client, treasurer, fund, fields, message):
@@ -257,7 +258,7 @@ def test_a_bad_gift_form_says_why_and_records_nothing(client, treasurer, fund, f
 
 
 def test_a_gift_toward_a_pledge_needs_no_donor_on_the_form(client, treasurer, fund):
-    promise = pledge(fund, treasurer, 100_000, TODAY)
+    promise = pledge(fund, treasurer, 100_000, today())
     client.force_login(treasurer)
 
     response = client.post(
@@ -364,9 +365,9 @@ def test_the_filters_narrow_the_register_and_refuse_dates_outside_the_books(
 
     assert "Ana Flores" not in page(client.get(url, {"method": "wire"}))
     assert "Teamsters Local 26" in page(client.get(url, {"method": "wire", "status": "paid"}))
-    assert "No gifts match" in page(client.get(url, {"start": TODAY.isoformat()}))
+    assert "No gifts match" in page(client.get(url, {"start": today().isoformat()}))
     assert client.get(url, {"start": "1999-01-01"}).status_code == 400
-    bad = client.get(url, {"start": TODAY.isoformat(), "end": DAY.isoformat()})
+    bad = client.get(url, {"start": today().isoformat(), "end": received_day().isoformat()})
     assert bad.status_code == 400
     assert "The start date is after the end date." in page(bad)
     assert client.get(url, {"method": "bitcoin"}).status_code == 400
@@ -441,7 +442,7 @@ def test_a_deposit_on_the_screen_books_the_total_and_prints_a_slip(client, treas
 
     data = {
         "gifts": [str(first.pk), str(second.pk), str(cash.pk)],
-        "deposited_on": TODAY.isoformat(),
+        "deposited_on": today().isoformat(),
         "reference": "B-1",
         "idempotency_key": key(),
     }
@@ -475,12 +476,12 @@ def test_a_deposit_on_the_screen_books_the_total_and_prints_a_slip(client, treas
 
 def test_the_screen_refuses_a_gift_already_deposited(client, treasurer, fund):
     check = give(fund, treasurer, 10_000)
-    slip = deposit(fund, treasurer, [check], on=TODAY)
+    slip = deposit(fund, treasurer, [check], on=today())
     client.force_login(treasurer)
 
     response = client.post(
         reverse("donations_deposit_new_for", args=[fund.slug]),
-        {"gifts": [str(check.pk)], "deposited_on": TODAY.isoformat(), "idempotency_key": key()},
+        {"gifts": [str(check.pk)], "deposited_on": today().isoformat(), "idempotency_key": key()},
     )
 
     assert response.status_code == 400
@@ -494,7 +495,7 @@ def test_a_deposit_with_nothing_ticked_says_so(client, treasurer, fund):
 
     response = client.post(
         reverse("donations_deposit_new_for", args=[fund.slug]),
-        {"deposited_on": TODAY.isoformat(), "idempotency_key": key(), "gifts": ["x"]},
+        {"deposited_on": today().isoformat(), "idempotency_key": key(), "gifts": ["x"]},
     )
 
     assert response.status_code == 400
@@ -504,7 +505,7 @@ def test_a_deposit_with_nothing_ticked_says_so(client, treasurer, fund):
 
 def test_an_auditors_slip_lists_the_checks_but_no_names(client, treasurer, auditor, fund):
     check = give(fund, treasurer, 10_000, donor=LOCAL_26, reference="8812")
-    slip = deposit(fund, treasurer, [check], on=TODAY)
+    slip = deposit(fund, treasurer, [check], on=today())
     client.force_login(auditor)
 
     shown = page(client.get(reverse("donations_deposit", args=[slip.pk])))
@@ -533,7 +534,7 @@ def test_a_pledge_recorded_on_the_screen_once(client, treasurer, fund):
         "fund": fund.slug,
         "organisation": "UFCW Local 5",
         "amount": "10,000",
-        "due_on": (TODAY + timedelta(days=90)).isoformat(),
+        "due_on": (today() + timedelta(days=90)).isoformat(),
         "note": "by March",
         "idempotency_key": key(),
     }
@@ -661,13 +662,13 @@ def test_a_treasurer_takes_back_a_bounced_check_from_its_page(client, treasurer,
     assert "It was deposited: the amount leaves the Bank." in page(client.get(url))
 
     refused = client.post(
-        reverse("donations_gift_return", args=[check.pk]), {"returned_on": TODAY.isoformat()}
+        reverse("donations_gift_return", args=[check.pk]), {"returned_on": today().isoformat()}
     )
     assert refused.status_code == 400
     assert "Say why the gift is taken back." in page(refused)
     taken = client.post(
         reverse("donations_gift_return", args=[check.pk]),
-        {"reason": "bounced", "returned_on": TODAY.isoformat()},
+        {"reason": "bounced", "returned_on": today().isoformat()},
     )
 
     assert taken["Location"] == url
@@ -679,7 +680,7 @@ def test_a_treasurer_takes_back_a_bounced_check_from_its_page(client, treasurer,
     assert balances(check.fund)[Role.REFUNDS] == 12_345
     # The deposit cannot be voided as a whole now: its page says why.
     voided = client.post(
-        reverse("donations_deposit_void", args=[slip.pk]), {"voided_on": TODAY.isoformat()}
+        reverse("donations_deposit_void", args=[slip.pk]), {"voided_on": today().isoformat()}
     )
     assert voided.status_code == 400
     assert "which was taken back" in page(voided)
@@ -690,7 +691,7 @@ def test_a_treasurer_voids_a_deposit_from_its_slip(client, treasurer, gifts):
     client.force_login(treasurer)
 
     response = client.post(
-        reverse("donations_deposit_void", args=[slip.pk]), {"voided_on": TODAY.isoformat()}
+        reverse("donations_deposit_void", args=[slip.pk]), {"voided_on": today().isoformat()}
     )
 
     assert response["Location"] == reverse("donations_deposit", args=[slip.pk])
@@ -713,10 +714,10 @@ def test_only_a_treasurer_takes_a_gift_back_or_voids_a_deposit(client, request, 
     assert "Void this deposit" not in page(client.get(reverse("donations_deposit", args=[slip.pk])))
     taken = client.post(
         reverse("donations_gift_return", args=[gifts["check"].pk]),
-        {"reason": "bounced", "returned_on": TODAY.isoformat()},
+        {"reason": "bounced", "returned_on": today().isoformat()},
     )
     voided = client.post(
-        reverse("donations_deposit_void", args=[slip.pk]), {"voided_on": TODAY.isoformat()}
+        reverse("donations_deposit_void", args=[slip.pk]), {"voided_on": today().isoformat()}
     )
 
     assert (taken.status_code, voided.status_code) == (403, 403)
@@ -735,7 +736,7 @@ def test_an_online_gift_is_refunded_in_stripe_not_taken_back_here(
     assert "Take this gift back" not in page(client.get(reverse("donations_gift", args=[gift.pk])))
     response = client.post(
         reverse("donations_gift_return", args=[gift.pk]),
-        {"reason": "given_back", "returned_on": TODAY.isoformat()},
+        {"reason": "given_back", "returned_on": today().isoformat()},
     )
 
     assert response.status_code == 400

@@ -76,14 +76,28 @@ def pay_attorney(fund, cents, *, key, on=DAY, case_ref="C-2026-0001"):
     )
 
 
-# A day of last month: a month that has ended, so a treasurer may close it.
-LAST_MONTH = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=10)
+# Days are asked for when a test runs, never at import: a suite run may cross midnight, and a
+# test collected on one day would then compare against the next day's entries.
 
 
-def journal_entry(legs, *, on=LAST_MONTH, key="test-1", memo="Recode a fee", reason="Miscoded"):
+def today() -> date:
+    """Return the day in TIME_ZONE now (the day the ledger's checks count from)."""
+    return timezone.localdate()
+
+
+def tomorrow() -> date:
+    return today() + timedelta(days=1)
+
+
+def last_month() -> date:
+    """Return a day of last month: a month that has ended, so a treasurer may close it."""
+    return (today().replace(day=1) - timedelta(days=1)).replace(day=10)
+
+
+def journal_entry(legs, *, on=None, key="test-1", memo="Recode a fee", reason="Miscoded"):
     """Return the journal form's POST data; legs are (account, debit, credit) as typed."""
     data = {
-        "effective_date": on.isoformat(),
+        "effective_date": (on or last_month()).isoformat(),
         "memo": memo,
         "reason": reason,
         "idempotency_key": key,

@@ -9,7 +9,7 @@ from fund.ledger.entries import Leg
 from fund.ledger.posting import SYSTEM_KEY_NAMESPACES
 from fund.ledger.services import record_journal_entry
 from fund.models import Transaction
-from tests.fund.conftest import LAST_MONTH, Role, account, give_check, journal_entry, post
+from tests.fund.conftest import Role, account, give_check, journal_entry, last_month, post
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def recode(fund, key):
 @pytest.mark.parametrize("namespace", SYSTEM_KEY_NAMESPACES)
 def test_a_treasurer_cannot_squat_a_system_key(client, treasurer, fund, namespace):
     # A manual entry, which the ledger's own screen reverses (an offline gift is its app's).
-    gift = post(fund, Role.BANK, Role.CONTRIBUTIONS, 10_000, key="gift", on=LAST_MONTH)
+    gift = post(fund, Role.BANK, Role.CONTRIBUTIONS, 10_000, key="gift", on=last_month())
     client.force_login(treasurer)
     before = Transaction.objects.count()
 
@@ -43,13 +43,13 @@ def test_a_treasurer_cannot_squat_a_system_key(client, treasurer, fund, namespac
 
 
 def test_a_supplied_key_is_kept_under_its_suppliers_namespace(treasurer, other_treasurer, fund):
-    give_check(fund, 10_000, key="gift", on=LAST_MONTH)
+    give_check(fund, 10_000, key="gift", on=last_month())
     legs = [Leg(account(fund, Role.PROCESSING_FEES), 100), Leg(account(fund, Role.BANK), -100)]
 
     mine = record_journal_entry(
         fund=fund,
         legs=legs,
-        effective_date=LAST_MONTH,
+        effective_date=last_month(),
         memo="Fee",
         reason="Recode",
         actor=treasurer,
@@ -58,7 +58,7 @@ def test_a_supplied_key_is_kept_under_its_suppliers_namespace(treasurer, other_t
     theirs = record_journal_entry(
         fund=fund,
         legs=legs,
-        effective_date=LAST_MONTH,
+        effective_date=last_month(),
         memo="Fee",
         reason="Recode",
         actor=other_treasurer,
@@ -73,7 +73,7 @@ def test_a_supplied_key_is_kept_under_its_suppliers_namespace(treasurer, other_t
             record_journal_entry(
                 fund=fund,
                 legs=legs,
-                effective_date=LAST_MONTH,
+                effective_date=last_month(),
                 memo="Fee",
                 reason="Recode",
                 actor=treasurer,

@@ -196,7 +196,7 @@ def test_fund_post_records_the_database_time_not_the_callers(fund):
         ({"memo": "   "}, "A memo of 1 to 500 characters"),
         ({"memo": "x" * 501}, "A memo of 1 to 500 characters"),
         ({"on": date(1900, 1, 1)}, "between the day the fund's books open"),
-        ({"on": timezone.localdate() + timedelta(days=32)}, "31 days from today"),
+        ({"days_ahead": 32}, "31 days from today"),
         ({"amounts": [10**16, -(10**16)]}, r"at most 10\^15"),
         ({"amounts": [500, -499]}, "unbalanced"),
         ({"amounts": [500]}, "two or more legs"),
@@ -206,6 +206,8 @@ def test_fund_post_records_the_database_time_not_the_callers(fund):
 def test_fund_post_refuses_a_bad_entry_from_any_caller(fund, change, message):
     bank, contributions = ids(fund, Role.BANK, Role.CONTRIBUTIONS)
     change = dict(change)  # the parameter is shared by every run of this test
+    if "days_ahead" in change:  # counted when the test runs: a suite run may cross midnight
+        change["on"] = timezone.localdate() + timedelta(days=change.pop("days_ahead"))
     amounts = change.pop("amounts", [500, -500])
     legs = list(zip([bank, contributions], amounts, strict=False))
     with pytest.raises(DatabaseError, match=message):

@@ -5,19 +5,19 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from fund.ledger.services import close_books, create_fund
 from fund.models import BooksLock, LedgerHead, Seal, Transaction
 from tests.fund.conftest import (
-    LAST_MONTH,
     OPENED,
     Kind,
     Role,
     account,
     give_check,
+    last_month,
     pay_attorney,
     post,
+    today,
 )
 from tests.fund.conftest import (
     journal_entry as entry,
@@ -25,14 +25,12 @@ from tests.fund.conftest import (
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
-
 
 @pytest.fixture
 def books(fund):
     """A fund with a gift of $1,000.00 and an attorney payment of $250.00, last month."""
-    gift = give_check(fund, 100_000, key="gift-1", on=LAST_MONTH)
-    payment = pay_attorney(fund, 25_000, key="attorney-1", on=LAST_MONTH, case_ref="C-2026-0042")
+    gift = give_check(fund, 100_000, key="gift-1", on=last_month())
+    payment = pay_attorney(fund, 25_000, key="attorney-1", on=last_month(), case_ref="C-2026-0042")
     return {"fund": fund, "gift": gift, "payment": payment}
 
 
@@ -162,7 +160,7 @@ def test_an_account_page_lists_its_postings_with_balance_after(client, treasurer
     assert payment.reference in page
     assert gift.memo in page
     assert "Program payment" in page
-    assert LAST_MONTH.isoformat() in page
+    assert last_month().isoformat() in page
     assert "+$1,000.00" in page  # the gift came in, and the balance after it
     assert "\N{MINUS SIGN}$250.00" in page  # the payment went out
     assert "$750.00" in page  # the balance after the payment
@@ -178,10 +176,10 @@ def test_the_transactions_list_filters_by_kind_and_dates(client, auditor, books)
     assert payment.reference in page
     assert gift.reference not in page
 
-    page = client.get(url, {"start": TODAY.isoformat()}).content.decode()
+    page = client.get(url, {"start": today().isoformat()}).content.decode()
     assert "No transactions match." in page
 
-    page = client.get(url, {"start": LAST_MONTH.isoformat(), "end": LAST_MONTH.isoformat()})
+    page = client.get(url, {"start": last_month().isoformat(), "end": last_month().isoformat()})
     assert gift.reference in page.content.decode()
 
 
@@ -200,7 +198,7 @@ def test_a_bad_filter_is_a_form_error_not_a_crash(client, auditor, books):
 
 def test_the_transactions_list_is_paginated_by_get_parameters(client, auditor, fund):
     for n in range(55):
-        give_check(fund, 100 + n, key=f"gift-{n}", on=LAST_MONTH)
+        give_check(fund, 100 + n, key=f"gift-{n}", on=last_month())
     client.force_login(auditor)
     url = reverse("ledger_transactions", args=["valley"])
 
@@ -217,7 +215,7 @@ def test_a_transaction_page_shows_postings_hash_chain_recorder_and_case_ref(
     client, auditor, treasurer, books
 ):
     fund = books["fund"]
-    txn = give_check(fund, 4_200, key="gift-by-tess", on=LAST_MONTH)
+    txn = give_check(fund, 4_200, key="gift-by-tess", on=last_month())
     client.force_login(auditor)
 
     page = client.get(detail_url(books["payment"])).content.decode()
@@ -260,12 +258,12 @@ def test_the_trial_balance_totals_match(client, auditor, books):
 
 
 def test_the_trial_balance_as_of_a_day_leaves_out_later_postings(client, auditor, books):
-    give_check(books["fund"], 5_000, key="later", on=TODAY)
+    give_check(books["fund"], 5_000, key="later", on=today())
     client.force_login(auditor)
     url = reverse("ledger_trial_balance", args=["valley"])
 
-    before = client.get(url, {"on": (LAST_MONTH - timedelta(days=1)).isoformat()})
-    at = client.get(url, {"on": LAST_MONTH.isoformat()})
+    before = client.get(url, {"on": (last_month() - timedelta(days=1)).isoformat()})
+    at = client.get(url, {"on": last_month().isoformat()})
     now = client.get(url)
 
     for response, total in ((before, 0), (at, 100_000), (now, 105_000)):
@@ -342,7 +340,7 @@ def test_a_balanced_journal_entry_posts_and_shows_its_transaction(client, treasu
     assert response["Location"] == detail_url(txn)
     assert txn.reason == "Was a filing fee"
     assert txn.recorded_by == treasurer
-    assert txn.effective_date == LAST_MONTH
+    assert txn.effective_date == last_month()
     assert {p.account.role: p.amount_cents for p in txn.postings.all()} == {
         Role.FILING_FEES: 1_234,
         Role.ATTORNEY_FEES: -1_234,
@@ -410,7 +408,7 @@ def test_amounts_are_parsed_exactly_with_thousands_and_cents(client, treasurer, 
         ),
         (
             [("ATTORNEY_FEES", "750.01", ""), ("BANK", "", "750.01")],
-            f"Insufficient funds: Bank would be $0.01 short at the end of {LAST_MONTH:%Y-%m-%d}.",
+            f"Insufficient funds: Bank would be $0.01 short at the end of {last_month():%Y-%m-%d}.",
         ),
     ],
 )
@@ -502,7 +500,7 @@ def test_a_spent_key_with_other_values_posts_nothing_and_offers_a_fresh_key(
 
 def test_a_treasurer_reverses_a_transaction_once(client, treasurer, books):
     # A manual entry: offline gifts are taken back from their gift's page, not here.
-    gift = post(books["fund"], Role.BANK, Role.CONTRIBUTIONS, 5_000, key="gift-2", on=LAST_MONTH)
+    gift = post(books["fund"], Role.BANK, Role.CONTRIBUTIONS, 5_000, key="gift-2", on=last_month())
     client.force_login(treasurer)
     url = reverse("ledger_reverse", args=["valley", gift.reference])
 
@@ -547,7 +545,7 @@ def test_a_disbursements_payment_is_not_reversed_from_the_ledger(client, treasur
 
 
 def test_a_reversal_needs_a_memo(client, treasurer, books):
-    gift = post(books["fund"], Role.BANK, Role.CONTRIBUTIONS, 5_000, key="entry", on=LAST_MONTH)
+    gift = post(books["fund"], Role.BANK, Role.CONTRIBUTIONS, 5_000, key="entry", on=last_month())
     client.force_login(treasurer)
 
     response = client.post(
@@ -565,12 +563,12 @@ def test_a_reversal_needs_a_memo(client, treasurer, books):
 def test_the_books_page_says_where_they_are_closed_and_lists_the_log(
     client, auditor, treasurer, books
 ):
-    close_books(fund=books["fund"], through=LAST_MONTH, actor=treasurer, reason="Reconciled")
+    close_books(fund=books["fund"], through=last_month(), actor=treasurer, reason="Reconciled")
     client.force_login(auditor)
 
     page = client.get(reverse("ledger_books", args=["valley"])).content.decode()
 
-    assert f"closed through {LAST_MONTH:%Y-%m-%d}" in page
+    assert f"closed through {last_month():%Y-%m-%d}" in page
     assert "Reconciled" in page
     assert "tess" in page
     assert "Download" in page  # the seal written by the close
@@ -585,37 +583,38 @@ def test_a_treasurer_reviews_the_trial_balance_then_closes_and_postings_are_refu
     client.force_login(treasurer)
     url = reverse("ledger_books_close", args=["valley"])
 
-    review = client.get(url, {"through": LAST_MONTH.isoformat(), "reason": "Bank reconciled"})
+    review = client.get(url, {"through": last_month().isoformat(), "reason": "Bank reconciled"})
 
     assert review.status_code == 200
     page = review.content.decode()
-    assert f"Close the books through {LAST_MONTH:%Y-%m-%d}?" in page
+    assert f"Close the books through {last_month():%Y-%m-%d}?" in page
     assert "$1,000.00" in page  # the trial balance being locked
     assert not BooksLock.objects.exists()
 
     response = client.post(
-        url, {"through": LAST_MONTH.isoformat(), "reason": "Bank reconciled", "confirmed": "yes"}
+        url, {"through": last_month().isoformat(), "reason": "Bank reconciled", "confirmed": "yes"}
     )
 
     assert response.status_code == 302
     lock = BooksLock.objects.get(fund=fund)
     assert (lock.closed_through, lock.actor, lock.reason) == (
-        LAST_MONTH,
+        last_month(),
         treasurer,
         "Bank reconciled",
     )
     seal = Seal.objects.get(fund=fund)
-    assert seal.closed_through == LAST_MONTH
+    assert seal.closed_through == last_month()
     assert seal.chain_head == books["payment"].hash
     assert (
-        f"closed through {LAST_MONTH:%Y-%m-%d}" in client.get(response["Location"]).content.decode()
+        f"closed through {last_month():%Y-%m-%d}"
+        in client.get(response["Location"]).content.decode()
     )
 
     legs = [(account(fund, Role.FILING_FEES), "1.00", ""), (account(fund, Role.BANK), "", "1.00")]
     refused = client.post(reverse("ledger_journal", args=["valley"]), entry(legs))
 
     assert refused.status_code == 400
-    assert f"The books are closed through {LAST_MONTH:%Y-%m-%d}" in refused.content.decode()
+    assert f"The books are closed through {last_month():%Y-%m-%d}" in refused.content.decode()
     assert Transaction.objects.count() == 2
 
 
@@ -624,7 +623,7 @@ def test_today_cannot_be_closed(client, treasurer, books):
 
     response = client.post(
         reverse("ledger_books_close", args=["valley"]),
-        {"through": TODAY.isoformat(), "confirmed": "yes"},
+        {"through": today().isoformat(), "confirmed": "yes"},
     )
 
     assert response.status_code == 400
@@ -635,10 +634,10 @@ def test_today_cannot_be_closed(client, treasurer, books):
 def test_closing_today_is_refused_before_the_confirmation_page(client, treasurer, books):
     client.force_login(treasurer)
 
-    review = client.get(reverse("ledger_books_close", args=["valley"]), {"through": TODAY})
+    review = client.get(reverse("ledger_books_close", args=["valley"]), {"through": today()})
     yesterday = client.get(
         reverse("ledger_books_close", args=["valley"]),
-        {"through": TODAY - timedelta(days=1)},
+        {"through": today() - timedelta(days=1)},
     )
 
     assert review.status_code == 400
@@ -651,7 +650,7 @@ def test_closing_today_is_refused_before_the_confirmation_page(client, treasurer
 
 def test_a_treasurer_sees_no_reopen_form_and_is_refused_reopening(client, treasurer, books):
     fund = books["fund"]
-    close_books(fund=fund, through=LAST_MONTH, actor=treasurer)
+    close_books(fund=fund, through=last_month(), actor=treasurer)
     client.force_login(treasurer)
 
     page = client.get(reverse("ledger_books", args=["valley"])).content.decode()
@@ -659,12 +658,12 @@ def test_a_treasurer_sees_no_reopen_form_and_is_refused_reopening(client, treasu
 
     response = client.post(
         reverse("ledger_books_reopen", args=["valley"]),
-        {"through": (LAST_MONTH - timedelta(days=5)).isoformat(), "reason": "A late fee"},
+        {"through": (last_month() - timedelta(days=5)).isoformat(), "reason": "A late fee"},
     )
 
     assert response.status_code == 403
     assert "Only an admin can reopen a closed period." in response.content.decode()
-    assert LedgerHead.objects.get(fund=fund).closed_through == LAST_MONTH
+    assert LedgerHead.objects.get(fund=fund).closed_through == last_month()
     assert BooksLock.objects.count() == 1
 
 
@@ -672,10 +671,10 @@ def test_an_admin_reopens_days_with_a_reason_and_it_is_logged_and_sealed(
     client, treasurer, admin_user, books
 ):
     fund = books["fund"]
-    close_books(fund=fund, through=LAST_MONTH, actor=treasurer)
+    close_books(fund=fund, through=last_month(), actor=treasurer)
     client.force_login(admin_user)
     url = reverse("ledger_books_reopen", args=["valley"])
-    earlier = LAST_MONTH - timedelta(days=5)
+    earlier = last_month() - timedelta(days=5)
 
     page = client.get(reverse("ledger_books", args=["valley"])).content.decode()
     assert "Reopen closed days" in page
@@ -683,14 +682,14 @@ def test_an_admin_reopens_days_with_a_reason_and_it_is_logged_and_sealed(
     without_reason = client.post(url, {"through": earlier.isoformat(), "reason": ""})
     assert without_reason.status_code == 400
     assert "Reopening closed days needs a reason." in without_reason.content.decode()
-    assert LedgerHead.objects.get(fund=fund).closed_through == LAST_MONTH
+    assert LedgerHead.objects.get(fund=fund).closed_through == last_month()
 
     response = client.post(url, {"through": earlier.isoformat(), "reason": "Late bank fee"})
 
     assert response.status_code == 302
     assert LedgerHead.objects.get(fund=fund).closed_through == earlier
     lock = BooksLock.objects.order_by("-at").first()
-    assert (lock.actor, lock.reason, lock.previous) == (admin_user, "Late bank fee", LAST_MONTH)
+    assert (lock.actor, lock.reason, lock.previous) == (admin_user, "Late bank fee", last_month())
     assert Seal.objects.filter(fund=fund).count() == 2
     page = client.get(response["Location"]).content.decode()
     assert f"closed only through {earlier:%Y-%m-%d}" in page

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 
 import pytest
 from django.db.models import Sum
-from django.utils import timezone
 
 from donations.models import Donor, Gift, Payout, Pledge
 from donations.reports import GIFTS, REPORTS, STRIPE_RECONCILIATION
@@ -22,15 +21,13 @@ from fund.reports.registry import Period, Row, Style, catalogue
 from tests.donations import conftest as donation_fixtures
 from tests.donations import stripe_objects as so
 from tests.donations.conftest import completed, page_gift
+from tests.fund.conftest import today
 
 pytestmark = pytest.mark.django_db
 
 Role = Account.Role
 Kind = Transaction.Kind
 HEADING, SUBTOTAL, LINE = Style.HEADING, Style.SUBTOTAL, Style.LINE
-TODAY = timezone.localdate()
-DAY = TODAY - timedelta(days=20)
-PERIOD = Period(date(2026, 1, 1), max(date(2026, 12, 31), TODAY))
 LOCAL_26 = "Teamsters Local 26"
 # The donations tests' Stripe double and signed-webhook sender, for these tests too.
 stripe_api = donation_fixtures.stripe_api
@@ -45,6 +42,14 @@ class DonationBooks:
     offline: list[Gift]
     pledges: list[Pledge]
     payouts: list[Payout]
+
+
+def received_day() -> date:
+    return today() - timedelta(days=20)
+
+
+def period_of_the_books() -> Period:
+    return Period(date(2026, 1, 1), max(date(2026, 12, 31), today()))
 
 
 def online_gift(stripe_api, deliver, fund, cents, fee, email):
@@ -70,7 +75,7 @@ def offline(fund, actor, cents, method, donor=None, **extra) -> Gift:
         fund=fund,
         method=method,
         amount_cents=cents,
-        received_on=extra.pop("on", DAY),
+        received_on=extra.pop("on", received_day()),
         donor=donor,
         reference=extra.pop("reference", "2001" if method == "check" else ""),
         idempotency_key=str(uuid.uuid4()),
@@ -135,9 +140,9 @@ def seed_donations(fund, settings, stripe_api, deliver, treasurer, *, person=Non
         )
 
     pledges = [
-        pledge(20_000, TODAY - timedelta(days=40)),
-        pledge(100_000, TODAY - timedelta(days=30)),
-        pledge(50_000, TODAY + timedelta(days=400)),
+        pledge(20_000, today() - timedelta(days=40)),
+        pledge(100_000, today() - timedelta(days=30)),
+        pledge(50_000, today() + timedelta(days=400)),
     ]
     toward_first = offline(fund, treasurer, 20_000, "check", pledge=pledges[0], reference="2001")
     toward_second = offline(fund, treasurer, 25_000, "check", pledge=pledges[1], reference="2002")
@@ -155,7 +160,7 @@ def seed_donations(fund, settings, stripe_api, deliver, treasurer, *, person=Non
         actor=treasurer,
         fund=fund,
         gift_ids=[toward_first.pk, toward_second.pk, cash.pk],
-        deposited_on=DAY + timedelta(days=5),
+        deposited_on=received_day() + timedelta(days=5),
         idempotency_key=str(uuid.uuid4()),
     )
     payouts = list(Payout.objects.order_by("pk"))
@@ -171,8 +176,9 @@ def books(fund, settings, stripe_api, deliver, treasurer) -> DonationBooks:
     return seed_donations(fund, settings, stripe_api, deliver, treasurer)
 
 
-def postings(fund, *, role, kind=None, period=PERIOD) -> int:
+def postings(fund, *, role, kind=None, period=None) -> int:
     """Sum the ledger's postings to an account in the period straight from the Posting rows."""
+    period = period or period_of_the_books()
     found = Posting.objects.filter(
         account__fund=fund, account__role=role, effective_date__range=(period.start, period.end)
     )
@@ -181,14 +187,16 @@ def postings(fund, *, role, kind=None, period=PERIOD) -> int:
     return found.aggregate(cents=Sum("amount_cents"))["cents"] or 0
 
 
-def rows(report, fund, period=PERIOD) -> list[Row]:
+def rows(report, fund, period=None) -> list[Row]:
+    period = period or period_of_the_books()
     found = list(report.rows(fund, period))
     assert report.count(fund, period) == len(found)
     assert all(len(row.values) == len(report.columns) for row in found)
     return found
 
 
-def totals(report, fund, period=PERIOD) -> dict[str, int]:
+def totals(report, fund, period=None) -> dict[str, int]:
+    period = period or period_of_the_books()
     return {total.label: total.cents for total in report.totals(fund, period)}
 
 
@@ -249,7 +257,10 @@ def test_pledges_show_what_was_received_toward_each_and_which_are_overdue(fund, 
     met, short, later = books.pledges
     found = rows(GIFTS, fund)
     heading = found.index(
-        Row((f"Pledges, and received by {PERIOD.end.isoformat()}", *(None,) * 9), HEADING)
+        Row(
+            (f"Pledges, and received by {period_of_the_books().end.isoformat()}", *(None,) * 9),
+            HEADING,
+        )
     )
 
     assert [row.values for row in found[heading + 1 :]] == [
@@ -263,8 +274,14 @@ def test_pledges_show_what_was_received_toward_each_and_which_are_overdue(fund, 
     ]  # fmt: skip
     found_totals = totals(GIFTS, fund)
     assert found_totals["Pledged"] == 170_000
-    assert found_totals[f"Received toward pledges by {PERIOD.end.isoformat()}"] == 45_000
-    assert found_totals[f"Still to come on pledges after {PERIOD.end.isoformat()}"] == 125_000
+    assert (
+        found_totals[f"Received toward pledges by {period_of_the_books().end.isoformat()}"]
+        == 45_000
+    )
+    assert (
+        found_totals[f"Still to come on pledges after {period_of_the_books().end.isoformat()}"]
+        == 125_000
+    )
 
 
 def test_a_period_before_the_gifts_lists_none_and_totals_zero(fund, books):
@@ -282,7 +299,7 @@ def test_a_period_before_the_gifts_lists_none_and_totals_zero(fund, books):
 def test_the_reconciliation_walks_stripe_clearing_from_gross_to_payouts_as_the_ledger_did(
     fund, books
 ):
-    opening_day = (PERIOD.start - timedelta(days=1)).isoformat()
+    opening_day = (period_of_the_books().start - timedelta(days=1)).isoformat()
     clearing = postings(fund, role=Role.STRIPE_CLEARING)
 
     found = rows(STRIPE_RECONCILIATION, fund)
@@ -299,7 +316,7 @@ def test_the_reconciliation_walks_stripe_clearing_from_gross_to_payouts_as_the_l
         ("Payouts to the bank", -postings(fund, role=Role.BANK, kind=Kind.PAYOUT)),
         ("Payouts returned by the bank", -postings(fund, role=Role.BANK, kind=Kind.REVERSAL)),
         ("Other entries (journal, reversals)", 0),
-        (f"Balance at Stripe on {PERIOD.end.isoformat()}", clearing),
+        (f"Balance at Stripe on {period_of_the_books().end.isoformat()}", clearing),
     ]
     assert [cents for _, cents in walk[1:-1]] == [
         23_000, -757, -5_000, -8_000, 0, -1_500, -(14_505 + 2_000 + 700), 700, 0
@@ -313,13 +330,13 @@ def test_each_payout_is_listed_with_its_reconciliation_and_every_difference(fund
     start = found.index(Row(("Payouts arriving in the period", *(None,) * 4), HEADING))
 
     assert [row.values for row in found[start + 1 :]] == [
-        (f"Payout #{matched.pk}", TODAY, matched.stripe_payout, "Paid; matches the ledger",
+        (f"Payout #{matched.pk}", today(), matched.stripe_payout, "Paid; matches the ledger",
          14_505),
-        (f"Payout #{differing.pk}", TODAY, differing.stripe_payout,
+        (f"Payout #{differing.pk}", today(), differing.stripe_payout,
          "Paid; differs from the ledger", 2_000),
         ("Difference: ch_test_stranger: Stripe received $20.00; the ledger has no gift", None,
          differing.stripe_payout, None, None),
-        (f"Payout #{returned.pk}", TODAY, returned.stripe_payout,
+        (f"Payout #{returned.pk}", today(), returned.stripe_payout,
          "Failed: returned by the bank", 700),
         (f"Difference: payout {returned.stripe_payout}: $7.00 paid out, its transactions net "
          "$0.00", None, returned.stripe_payout, None, None),
@@ -329,7 +346,7 @@ def test_each_payout_is_listed_with_its_reconciliation_and_every_difference(fund
 
 
 def test_the_reconciliation_totals_equal_the_ledgers_balances_and_bank_postings(fund, books):
-    end = PERIOD.end.isoformat()
+    end = period_of_the_books().end.isoformat()
     found = totals(STRIPE_RECONCILIATION, fund)
 
     assert found[f"Balance at Stripe on {end}"] == postings(fund, role=Role.STRIPE_CLEARING)

@@ -21,7 +21,7 @@ from fund.reports.registry import Period, catalogue
 from tests.donations import conftest as donation_fixtures
 from tests.donations.conftest import completed
 from tests.reports.test_case_reports import seed_cases
-from tests.reports.test_donation_reports import PERIOD, seed_donations
+from tests.reports.test_donation_reports import period_of_the_books, seed_donations
 
 pytestmark = pytest.mark.django_db
 
@@ -155,7 +155,10 @@ def pdf_text(document: bytes) -> str:
 
 
 def test_no_report_row_total_or_note_names_a_person(fund, everything):
-    said = {kind: everything_a_report_says(r, fund, PERIOD) for kind, r in catalogue().items()}
+    said = {
+        kind: everything_a_report_says(r, fund, period_of_the_books())
+        for kind, r in catalogue().items()
+    }
 
     assert {kind: leaks(text) for kind, text in said.items()} == {kind: [] for kind in said}
     # The reports do say what they may: the case's reference, its family payee as such, donors
@@ -169,8 +172,8 @@ def test_no_report_row_total_or_note_names_a_person(fund, everything):
 def test_no_csv_or_pdf_of_any_report_names_a_person(fund, everything):
     found = {}
     for kind, report in catalogue().items():
-        csv_text = rendered(report, fund, PERIOD, "csv").decode()
-        pdf = pdf_text(rendered(report, fund, PERIOD, "pdf"))
+        csv_text = rendered(report, fund, period_of_the_books(), "csv").decode()
+        pdf = pdf_text(rendered(report, fund, period_of_the_books(), "pdf"))
         found[kind] = (leaks(csv_text), leaks(pdf))
         if kind == "disbursements":
             assert f"Family member ({everything})" in csv_text
