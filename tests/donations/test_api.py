@@ -15,7 +15,7 @@ from tests.conftest import bearer
 from tests.donations.conftest import Role, balances
 from tests.donations.test_offline import LOCAL_26, deposit, give, key, pledge, received_day
 from tests.donations.test_staff_screens import ROSA
-from tests.fund.conftest import today, tomorrow
+from tests.fund.conftest import days_resolved, today, tomorrow
 
 pytestmark = pytest.mark.django_db
 
@@ -147,7 +147,7 @@ def test_a_gift_toward_a_pledge_by_api_is_the_pledging_organisations(client, fun
 def test_a_refused_gift_is_a_clear_error_and_writes_nothing(
     client, fund, treasurer, fields, status, detail
 ):
-    fields = {name: value() if callable(value) else value for name, value in fields.items()}  # days
+    fields = days_resolved(fields)
     response = post_gift(client, treasurer, check_body(**fields))
 
     assert response.status_code == status, response.content
@@ -358,7 +358,7 @@ def test_a_treasurer_deposits_checks_and_cash_through_the_api_once_per_key(clien
 def test_a_bad_deposit_is_a_clear_error_and_moves_nothing(
     client, fund, treasurer, change, status, detail
 ):
-    change = {name: value() if callable(value) else value for name, value in change.items()}  # days
+    change = days_resolved(change)
     check = give(fund, treasurer, 12_345, reference="991")
     body = {"gifts": [check.pk], "deposited_on": today().isoformat(), "idempotency_key": key()}
 

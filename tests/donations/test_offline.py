@@ -35,7 +35,7 @@ from fund.ledger.models import Transaction
 from fund.ledger.services import close_books, create_fund, reverse_transaction
 from fund.ledger.verify import verify_fund
 from tests.donations.conftest import OPENED, Role, balances
-from tests.fund.conftest import today, tomorrow
+from tests.fund.conftest import days_resolved, today, tomorrow
 
 pytestmark = pytest.mark.django_db
 
@@ -221,7 +221,7 @@ def test_two_treasurers_keys_never_collide(fund, treasurer, other_treasurer):
     ],
 )
 def test_a_refused_gift_writes_nothing(fund, treasurer, change, message):
-    change = {name: value() if callable(value) else value for name, value in change.items()}  # days
+    change = days_resolved(change)
     values = {"cents": 10_000, "method": "check", "reference": "77"} | change
     cents, method = values.pop("cents"), values.pop("method")
 
@@ -497,7 +497,7 @@ def test_a_gift_taken_back_wrongly_is_refused_with_nothing_written(
     fund, treasurer, change, message
 ):
     gift = give(fund, treasurer, 25_000)
-    change = {name: value() if callable(value) else value for name, value in change.items()}  # days
+    change = days_resolved(change)
     asked = {"reason": "bounced", "returned_on": today(), **change}
 
     with pytest.raises(DonationError, match=message):

@@ -1,10 +1,9 @@
 """A treasurer corrects the books from a phone: the journal form fits, refuses, then posts."""
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from fund.ledger.services import create_fund
@@ -12,6 +11,7 @@ from fund.security.roles import StaffRole
 from tests.conftest import PASSWORD, enrol_totp, make_staff, totp_code
 from tests.e2e.conftest import PHONE
 from tests.fund.conftest import OPENED, give_check, pay_attorney
+from tests.fund.conftest import last_month as last_month_day
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -40,7 +40,7 @@ def test_a_treasurer_posts_a_journal_entry_on_a_phone(
         slug="valley",
         goal_cents=100_000,
     )
-    last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=10)
+    last_month = last_month_day()
     give_check(fund, 50_000, key="gift-1", on=last_month)
     secret = enrol_totp(make_staff(django_user_model, "tess", StaffRole.TREASURER, mfa=False))
     page.set_viewport_size(PHONE)

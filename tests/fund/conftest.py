@@ -89,6 +89,11 @@ def tomorrow() -> date:
     return today() + timedelta(days=1)
 
 
+def days_resolved(values: dict) -> dict:
+    """Return parametrized values with each day given as a function (e.g. `tomorrow`) called now."""
+    return {name: value() if callable(value) else value for name, value in values.items()}
+
+
 def last_month() -> date:
     """Return a day of last month: a month that has ended, so a treasurer may close it."""
     return (today().replace(day=1) - timedelta(days=1)).replace(day=10)

@@ -21,6 +21,7 @@ from fund.reports.registry import Period, Row, Style, catalogue
 from tests.donations import conftest as donation_fixtures
 from tests.donations import stripe_objects as so
 from tests.donations.conftest import completed, page_gift
+from tests.donations.test_offline import received_day
 from tests.fund.conftest import today
 
 pytestmark = pytest.mark.django_db
@@ -42,10 +43,6 @@ class DonationBooks:
     offline: list[Gift]
     pledges: list[Pledge]
     payouts: list[Payout]
-
-
-def received_day() -> date:
-    return today() - timedelta(days=20)
 
 
 def period_of_the_books() -> Period:
